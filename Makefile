@@ -1,0 +1,40 @@
+# MoltZap-Go. `make run` starts the server on its embedded store; `make test` runs every test.
+GO ?= go
+DATA ?= ./moltzap-data
+ADDR ?= 127.0.0.1:8080
+
+.PHONY: all build run test test-short generate check-generated lint vet fmt-check bench tools
+
+all: build
+
+build:
+	$(GO) build -o bin/ ./cmd/...
+
+run:
+	$(GO) run ./cmd/moltzap-server --addr $(ADDR) --data $(DATA)
+
+generate:
+	$(GO) generate ./...
+
+# Fails when generated/ or docs/ do not match schema/ (stale or hand-edited output).
+check-generated: generate
+	@git diff --exit-code --stat -- generated docs || { echo "generated/ or docs/ is stale: run 'make generate' and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- generated docs)" || { git status --porcelain -- generated docs; echo "untracked generated files: run 'make generate' and commit"; exit 1; }
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); test -z "$$out" || { echo "gofmt needed:"; echo "$$out"; exit 1; }
+
+vet:
+	$(GO) vet ./...
+
+lint:
+	$(GO) run ./cmd/moltzapgen lint schema
+
+test: check-generated fmt-check vet lint
+	$(GO) test -race -count=1 -timeout 12m ./...
+
+test-short:
+	$(GO) test -count=1 ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 200x -benchmem ./...
