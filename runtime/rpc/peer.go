@@ -1,0 +1,144 @@
+package rpc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Peer is one end of a JSON-RPC connection. It is safe for concurrent use.
+// Create it with NewPeer; release it with Close and, to wait for inbound
+// handlers, Wait.
+type Peer struct {
+	sender      Sender
+	handler     Handler
+	log         *slog.Logger
+	role        Role
+	prefix      string
+	callTimeout time.Duration
+	onMalformed func(count int)
+	maxWorkers  int
+
+	nextID atomic.Uint64
+	ctr    counters
+
+	// slots holds one token per queued (not yet started) inbound request.
+	slots chan struct{}
+	// done is closed by Close.
+	done chan struct{}
+	// drained is closed once the Peer is closed and no handler runs.
+	drained chan struct{}
+	// baseCtx is cancelled by Close; handler contexts follow it.
+	baseCtx    context.Context
+	baseCancel context.CancelFunc
+
+	mu       sync.Mutex
+	closed   bool
+	closeErr error // wraps ErrClosed; set when closed
+	pending  map[string]chan callResult
+	queue    fifo
+	workers  int // running worker goroutines
+}
+
+// NewPeer returns a Peer that sends through s and dispatches inbound frames
+// to h. A nil h answers every request with -32601 and ignores
+// notifications; a nil s makes every send fail.
+func NewPeer(s Sender, h Handler, opts Options) *Peer {
+	o := opts.withDefaults()
+	if s == nil {
+		s = nilSender{}
+	}
+	if h == nil {
+		h = HandlerFuncs{}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Peer{
+		sender:      s,
+		handler:     h,
+		log:         o.Logger.With("rpc_role", o.Role.String(), "rpc_prefix", o.IDPrefix),
+		role:        o.Role,
+		prefix:      o.IDPrefix,
+		callTimeout: o.CallTimeout,
+		onMalformed: o.OnMalformed,
+		maxWorkers:  o.MaxConcurrentInbound,
+		slots:       make(chan struct{}, o.MaxQueuedInbound),
+		done:        make(chan struct{}),
+		drained:     make(chan struct{}),
+		baseCtx:     ctx,
+		baseCancel:  cancel,
+		pending:     make(map[string]chan callResult),
+	}
+}
+
+// nilSender is used when NewPeer is given no Sender.
+type nilSender struct{}
+
+func (nilSender) Send([]byte) error { return errors.New("rpc: no sender") }
+
+// Close shuts the Peer down: every pending call fails with ErrClosed
+// (wrapping err when it is not nil), queued inbound requests are dropped,
+// contexts of running handlers are cancelled, and later calls, sends and
+// inbound frames are refused or ignored. Close does not wait for running
+// handlers; use Wait for that. Close is idempotent; only the first err is
+// kept.
+func (p *Peer) Close(err error) {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return
+	}
+	p.closed = true
+	p.closeErr = ErrClosed
+	if err != nil {
+		p.closeErr = fmt.Errorf("%w: %w", ErrClosed, err)
+	}
+	pending := p.pending
+	p.pending = nil
+	p.queue.reset()
+	if p.workers == 0 {
+		close(p.drained)
+	}
+	p.mu.Unlock()
+
+	close(p.done)
+	p.baseCancel()
+	for _, ch := range pending {
+		ch <- callResult{closed: true} // buffered; each entry is completed once
+	}
+}
+
+// Wait blocks until the Peer is closed and every inbound handler has
+// returned, or ctx ends.
+func (p *Peer) Wait(ctx context.Context) error {
+	select {
+	case <-p.drained:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("rpc: wait for inbound handlers: %w", ctx.Err())
+	}
+}
+
+// Done returns a channel that is closed when Close is called.
+func (p *Peer) Done() <-chan struct{} { return p.done }
+
+// Err returns nil while the Peer is open and the close error (wrapping
+// ErrClosed) after Close.
+func (p *Peer) Err() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.closeErr
+}
+
+// isClosed reports whether Close has been called.
+func (p *Peer) isClosed() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}

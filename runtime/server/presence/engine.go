@@ -1,0 +1,134 @@
+package presence
+
+import (
+	"sync"
+
+	"github.com/moltzap/moltzap-go/generated/protocol"
+)
+
+// EmitFunc receives one change of an agent's derived presence status.
+//
+// subscriberConnIDs holds the ids of the connections subscribed to agentID
+// when the change happened, in no particular order; it is empty (nil) when
+// nobody is subscribed (the call is still made, so that metrics or an
+// observatory feed see every change). The slice is freshly allocated for each
+// call and belongs to the callee.
+type EmitFunc func(agentID string, status protocol.PresenceStatus, subscriberConnIDs []string)
+
+// Engine tracks the live connections, lease activity and presence
+// subscriptions of one server process and derives each agent's status.
+//
+// All methods are safe for concurrent use. The emit callback is never called
+// with the Engine's lock held, so it may call back into the Engine. Events
+// are delivered in the order the changes happened (globally, hence also per
+// agent) by whichever calling goroutine is currently draining the event
+// queue: when calls race, a method may return before its own change has been
+// emitted by another goroutine that is already delivering events.
+type Engine struct {
+	emit EmitFunc
+
+	mu sync.Mutex
+	// conns holds the live connections by connection id.
+	conns map[string]*conn
+	// agents holds the agents with at least one live connection.
+	agents map[string]*agent
+	// watchers maps a watched agent id to the ids of the live connections
+	// subscribed to it; empty sets are deleted.
+	watchers map[string]map[string]struct{}
+
+	// pending holds the changes not yet handed to emit, in order.
+	pending []event
+	// spare is a recycled backing array for pending.
+	spare []event
+	// draining is true while one goroutine is delivering pending events.
+	draining bool
+}
+
+// conn is one live authenticated connection.
+type conn struct {
+	agentID string
+	// busy is true when the connection holds at least one active lease.
+	busy bool
+	// watch is the connection's presence watch set (nil when empty).
+	watch map[string]struct{}
+}
+
+// agent is the presence state of an agent with at least one live connection.
+type agent struct {
+	live   int // live connections
+	busy   int // live connections with active leases
+	status protocol.PresenceStatus
+}
+
+// New returns an empty Engine that reports status changes to emit. A nil
+// emit discards them.
+func New(emit func(agentID string, status protocol.PresenceStatus, subscriberConnIDs []string)) *Engine {
+	return &Engine{
+		emit:     emit,
+		conns:    make(map[string]*conn),
+		agents:   make(map[string]*agent),
+		watchers: make(map[string]map[string]struct{}),
+	}
+}
+
+// Status returns the current derived status of agentID (offline for an agent
+// the Engine has never seen).
+func (e *Engine) Status(agentID string) protocol.PresenceStatus {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.statusLocked(agentID)
+}
+
+func (e *Engine) statusLocked(agentID string) protocol.PresenceStatus {
+	if a := e.agents[agentID]; a != nil {
+		return a.status
+	}
+	return protocol.PresenceStatusOffline
+}
+
+// derive returns the status an agent's counters imply.
+func (a *agent) derive() protocol.PresenceStatus {
+	switch {
+	case a.live <= 0:
+		return protocol.PresenceStatusOffline
+	case a.busy > 0:
+		return protocol.PresenceStatusWorking
+	default:
+		return protocol.PresenceStatusOnline
+	}
+}
+
+// update re-derives the status of agentID after its counters changed,
+// queues an event when it differs from the last one, and forgets agents that
+// went offline. The caller holds e.mu.
+func (e *Engine) update(agentID string, a *agent) {
+	next := a.derive()
+	if next == protocol.PresenceStatusOffline {
+		delete(e.agents, agentID)
+	}
+	if next == a.status {
+		return
+	}
+	a.status = next
+	if e.emit != nil {
+		e.pending = append(e.pending, event{
+			agentID: agentID,
+			status:  next,
+			subs:    e.subscribersLocked(agentID),
+		})
+	}
+}
+
+// subscribersLocked returns a fresh slice of the connections watching
+// agentID, or nil. The caller holds e.mu.
+func (e *Engine) subscribersLocked(agentID string) []string {
+	set := e.watchers[agentID]
+	if len(set) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(set))
+	for id := range set {
+		ids = append(ids, id)
+	}
+	return ids
+}
