@@ -1,0 +1,89 @@
+package sqlite
+
+import (
+	"testing"
+	"time"
+
+	"github.com/moltzap/moltzap-go/runtime/store"
+)
+
+func benchStore(b *testing.B) (*Store, string, string) {
+	b.Helper()
+	s, err := Open(b.Context(), b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	agent, _, conv := seed(b, b.Context(), s)
+	return s, agent, conv
+}
+
+var benchParts = []byte(`[{"type":"text","text":"hello, this is a benchmark message of moderate size"}]`)
+
+func BenchmarkAppendMessage(b *testing.B) {
+	s, agent, conv := benchStore(b)
+	ctx := b.Context()
+	now := time.Now()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if _, err := s.AppendMessage(ctx, store.Message{ID: newID(), ConversationID: conv, SenderID: agent,
+			Parts: benchParts, CreatedAt: now.Add(time.Duration(i) * time.Microsecond)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkAppendMessageParallel(b *testing.B) {
+	s, agent, conv := benchStore(b)
+	ctx := b.Context()
+	now := time.Now()
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := s.AppendMessage(ctx, store.Message{ID: newID(), ConversationID: conv, SenderID: agent,
+				Parts: benchParts, CreatedAt: now}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+func BenchmarkListMessages(b *testing.B) {
+	s, agent, conv := benchStore(b)
+	ctx := b.Context()
+	now := time.Now()
+	for i := range 1000 {
+		m, err := s.AppendMessage(ctx, store.Message{ID: newID(), ConversationID: conv, SenderID: agent,
+			Parts: benchParts, CreatedAt: now.Add(time.Duration(i) * time.Microsecond)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if i%2 == 0 {
+			if _, err := s.SetMessageDecision(ctx, m.ID, store.Decision{Tag: store.DecisionForward, Recipients: []string{agent}}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	since500 := int64(500)
+	for _, bc := range []struct {
+		name   string
+		viewer store.MessageViewer
+		since  *int64
+	}{
+		{"newest50/tm", store.MessageViewer{AgentID: agent, SeesAll: true}, nil},
+		{"newest50/member", store.MessageViewer{AgentID: "someone-else"}, nil},
+		{"since500/tm", store.MessageViewer{AgentID: agent, SeesAll: true}, &since500},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, _, err := s.ListMessages(ctx, conv, bc.viewer, bc.since, 50); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,214 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/moltzap/moltzap-go/runtime/store"
+)
+
+const messageColumns = `id, conversation_id, task_id, sender_id, seq, reply_to_id, parts,
+	tagged_entities, decision, created_at`
+
+// pendingJSON is the stored form of the pending decision.
+const pendingJSON = `{"tag":"pending"}`
+
+func scanMessage(r rowScanner) (store.Message, error) {
+	var (
+		m               store.Message
+		replyTo, tagged sql.NullString
+		decision        string
+		createdAt       int64
+	)
+	if err := r.Scan(&m.ID, &m.ConversationID, &m.TaskID, &m.SenderID, &m.Seq, &replyTo,
+		&m.Parts, &tagged, &decision, &createdAt); err != nil {
+		return store.Message{}, err
+	}
+	m.ReplyToID = replyTo.String
+	if tagged.Valid {
+		if err := json.Unmarshal([]byte(tagged.String), &m.TaggedEntities); err != nil {
+			return store.Message{}, fmt.Errorf("decode tagged entities of %s: %w", m.ID, err)
+		}
+	}
+	d, err := decodeDecision(decision)
+	if err != nil {
+		return store.Message{}, fmt.Errorf("decode decision of %s: %w", m.ID, err)
+	}
+	m.Decision = d
+	m.CreatedAt = fromMicro(createdAt)
+	return m, nil
+}
+
+// decodeDecision parses a stored decision.
+func decodeDecision(s string) (store.Decision, error) {
+	if s == pendingJSON {
+		return store.Decision{Tag: store.DecisionPending}, nil
+	}
+	var d store.Decision
+	if err := json.Unmarshal([]byte(s), &d); err != nil {
+		return store.Decision{}, err
+	}
+	return normalizeDecision(d), nil
+}
+
+// normalizeDecision keeps only the fields meaningful for the tag; a forward
+// decision always has a non-nil recipient list.
+func normalizeDecision(d store.Decision) store.Decision {
+	switch d.Tag {
+	case store.DecisionForward:
+		d.Reason = ""
+		if d.Recipients == nil {
+			d.Recipients = []string{}
+		}
+	case store.DecisionBlock:
+		d.Recipients = nil
+	default:
+		d.Recipients, d.Reason = nil, ""
+	}
+	return d
+}
+
+// AppendMessage implements store.MessageStore.
+func (s *Store) AppendMessage(ctx context.Context, m store.Message) (store.Message, error) {
+	if m.ID == "" || m.ConversationID == "" || m.SenderID == "" || len(m.Parts) == 0 {
+		return store.Message{}, fmt.Errorf("append message: id, conversation, sender and parts required: %w", store.ErrInvalid)
+	}
+	var tagged any
+	if m.TaggedEntities != nil {
+		b, err := json.Marshal(m.TaggedEntities)
+		if err != nil {
+			return store.Message{}, fmt.Errorf("append message: encode tagged entities: %w", err)
+		}
+		tagged = string(b)
+	}
+	m.CreatedAt = m.CreatedAt.UTC().Truncate(time.Microsecond)
+	m.Decision = store.Decision{Tag: store.DecisionPending}
+	at := toMicro(m.CreatedAt)
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var taskID string
+		err := tx.StmtContext(ctx, s.st.appendBump).QueryRowContext(ctx, at, m.ConversationID).Scan(&m.Seq, &taskID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("conversation %s: %w", m.ConversationID, store.ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		if m.TaskID == "" {
+			m.TaskID = taskID
+		} else if m.TaskID != taskID {
+			return fmt.Errorf("conversation %s is not in task %s: %w", m.ConversationID, m.TaskID, store.ErrInvalid)
+		}
+		if m.ReplyToID != "" {
+			var n int
+			if err := tx.StmtContext(ctx, s.st.appendReplyCheck).QueryRowContext(ctx,
+				m.ReplyToID, m.ConversationID).Scan(&n); err != nil {
+				return err
+			}
+			if n == 0 {
+				return fmt.Errorf("reply target %s: %w", m.ReplyToID, store.ErrNotFound)
+			}
+		}
+		_, err = tx.StmtContext(ctx, s.st.appendInsert).ExecContext(ctx, m.ID, m.ConversationID, m.TaskID, m.SenderID, m.Seq, optString(m.ReplyToID),
+			m.Parts, tagged, pendingJSON, at)
+		return mapErr(err)
+	})
+	if err != nil {
+		return store.Message{}, fmt.Errorf("append message %s: %w", m.ID, err)
+	}
+	return m, nil
+}
+
+// GetMessage implements store.MessageStore.
+func (s *Store) GetMessage(ctx context.Context, id string) (store.Message, error) {
+	m, err := scanMessage(s.st.getMessage.QueryRowContext(ctx, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Message{}, fmt.Errorf("get message %s: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.Message{}, fmt.Errorf("get message %s: %w", id, err)
+	}
+	return m, nil
+}
+
+// SetMessageDecision implements store.MessageStore.
+func (s *Store) SetMessageDecision(ctx context.Context, id string, d store.Decision) (store.Decision, error) {
+	if d.Tag != store.DecisionForward && d.Tag != store.DecisionBlock {
+		return store.Decision{}, fmt.Errorf("set decision of %s: tag %q: %w", id, d.Tag, store.ErrInvalid)
+	}
+	d = normalizeDecision(d)
+	d.Recipients = slices.Clone(d.Recipients)
+	b, err := json.Marshal(d)
+	if err != nil {
+		return store.Decision{}, fmt.Errorf("set decision of %s: encode: %w", id, err)
+	}
+	var cur store.Decision
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.StmtContext(ctx, s.st.decisionSet).ExecContext(ctx, string(d.Tag), string(b), id)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			cur = d
+			return nil
+		}
+		var stored string
+		err = tx.StmtContext(ctx, s.st.decisionGet).QueryRowContext(ctx, id).Scan(&stored)
+		if errors.Is(err, sql.ErrNoRows) {
+			return store.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if cur, err = decodeDecision(stored); err != nil {
+			return fmt.Errorf("decode stored decision: %w", err)
+		}
+		return fmt.Errorf("already decided %s: %w", cur.Tag, store.ErrStateChanged)
+	})
+	if err != nil {
+		return cur, fmt.Errorf("set decision of message %s: %w", id, err)
+	}
+	return cur, nil
+}
+
+// ListMessages implements store.MessageStore.
+func (s *Store) ListMessages(ctx context.Context, conversationID string, viewer store.MessageViewer, sinceSeq *int64, limit int) ([]store.Message, bool, error) {
+	limit = store.EffectiveLimit(limit)
+	var since int64
+	if sinceSeq != nil {
+		since = *sinceSeq
+	}
+	rows, err := s.st.list(viewer.SeesAll, sinceSeq != nil).QueryContext(ctx,
+		conversationID, viewer.AgentID, since, limit+1)
+	if err != nil {
+		return nil, false, fmt.Errorf("list messages of %s: %w", conversationID, err)
+	}
+	defer rows.Close()
+	out := make([]store.Message, 0, min(limit+1, 256))
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, false, fmt.Errorf("list messages of %s: %w", conversationID, err)
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, fmt.Errorf("list messages of %s: %w", conversationID, err)
+	}
+	hasMore := len(out) > limit
+	if hasMore {
+		out = out[:limit]
+	}
+	if sinceSeq == nil {
+		slices.Reverse(out)
+	}
+	return out, hasMore, nil
+}

@@ -1,0 +1,145 @@
+// Package sqlite is the embedded default implementation of store.Store on
+// SQLite (modernc.org/sqlite, pure Go).
+//
+// The database lives in one file (moltzap.db) in WAL mode. Writes go through
+// a pool of exactly one connection whose transactions begin IMMEDIATE, so
+// writers queue inside the process instead of failing with SQLITE_BUSY;
+// reads use a separate pool of query-only connections that run concurrently
+// with the writer. A transaction's commit returns only once it is in the
+// WAL, so committed data survives a process crash (synchronous=NORMAL).
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+
+	"github.com/moltzap/moltzap-go/runtime/store"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// FileName is the name of the database file inside the store directory.
+const FileName = "moltzap.db"
+
+// busyTimeoutMs bounds how long a connection waits for a lock held by
+// another connection (a checkpoint, another process) before SQLITE_BUSY.
+const busyTimeoutMs = 10000
+
+// Store is a store.Store backed by a SQLite database file.
+type Store struct {
+	w  *sql.DB // exactly one connection: every write transaction
+	r  *sql.DB // query-only connections for reads
+	st *stmts  // prepared hot-path statements
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open creates dir if needed, opens (or creates) dir/moltzap.db and applies
+// the pending migrations.
+func Open(ctx context.Context, dir string) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("sqlite store: create directory: %w", err)
+	}
+	path := filepath.Join(dir, FileName)
+
+	w, err := openPool(ctx, path, false, 1)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite store: open write pool: %w", err)
+	}
+	if err := migrate(ctx, w); err != nil {
+		return nil, errors.Join(fmt.Errorf("sqlite store: migrate: %w", err), w.Close())
+	}
+	readers := max(4, runtime.GOMAXPROCS(0))
+	r, err := openPool(ctx, path, true, readers)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("sqlite store: open read pool: %w", err), w.Close())
+	}
+	st, err := prepareStmts(ctx, w, r)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("sqlite store: %w", err), r.Close(), w.Close())
+	}
+	return &Store{w: w, r: r, st: st}, nil
+}
+
+// openPool opens a pool of at most n connections on path, all kept open.
+func openPool(ctx context.Context, path string, readOnly bool, n int) (*sql.DB, error) {
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeoutMs))
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	} else {
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Set("_txlock", "immediate")
+	}
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
+	if err := db.PingContext(ctx); err != nil {
+		return nil, errors.Join(fmt.Errorf("ping %s: %w", path, err), db.Close())
+	}
+	return db, nil
+}
+
+// Close closes both pools. A checkpoint on the last close folds the WAL
+// back into the database file.
+func (s *Store) Close() error {
+	serr := s.st.close()
+	rerr := s.r.Close()
+	werr := s.w.Close()
+	if err := errors.Join(serr, rerr, werr); err != nil {
+		return fmt.Errorf("sqlite store: close: %w", err)
+	}
+	return nil
+}
+
+// write runs fn in an IMMEDIATE transaction on the write connection and
+// commits it, or rolls it back when fn fails.
+func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin write: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		return errors.Join(err, ignoreDone(tx.Rollback()))
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// read runs fn in a read transaction (one consistent snapshot) on a reader.
+func (s *Store) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("begin read: %w", err)
+	}
+	ferr := fn(tx)
+	return errors.Join(ferr, ignoreDone(tx.Rollback()))
+}
+
+// ignoreDone drops sql.ErrTxDone, which a rollback after a driver-side abort
+// reports.
+func ignoreDone(err error) error {
+	if errors.Is(err, sql.ErrTxDone) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("rollback: %w", err)
+	}
+	return nil
+}
