@@ -147,6 +147,10 @@ func (b *builder) checkKeywords(n *Node) bool {
 			ok = false
 		}
 	}
+	if n.Get("pattern") != nil && n.Get("examples") == nil {
+		b.probs.add(n.Get("pattern"), "a string with a pattern needs \"examples\" (valid samples the tests synthesise instances from)")
+		ok = false
+	}
 	if f := n.Get("format"); f != nil && (f.Kind != NodeString || !supportedFormats[f.Str]) {
 		b.probs.add(f, "format %q is not supported (uuid, date-time, uri)", f.Str)
 		ok = false

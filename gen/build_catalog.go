@@ -168,7 +168,15 @@ func (b *builder) buildErrors() {
 		}
 		b.model.Errors = append(b.model.Errors, e)
 	}
+	for _, need := range runtimeErrors {
+		if _, ok := errs.Vals[need]; !ok {
+			b.probs.add(errs, "the registry must define %s: generated dispatch code raises it", need)
+		}
+	}
 }
+
+// runtimeErrors are the registry entries the generated dispatchers raise themselves.
+var runtimeErrors = []string{"MethodNotFound", "InvalidParams", "InternalError", "Unauthorized", "Forbidden"}
 
 // checkErrorRefs makes sure every method names registered errors only.
 func (b *builder) checkErrorRefs() {

@@ -7,6 +7,8 @@ import (
 	"path"
 	"sort"
 	"strings"
+
+	"github.com/moltzap/moltzap-go/schema"
 )
 
 // Fixed file names inside a schema directory.
@@ -75,8 +77,11 @@ func Load(fsys fs.FS, dir string) (*Sources, error) {
 		src.Files[e.Name()], src.Raw[e.Name()] = n, data
 	}
 	meta, err := fs.ReadFile(fsys, MetaSchemaFile)
-	if err != nil {
-		probs = append(probs, Problem{File: MetaSchemaFile, Pointer: "/", Message: "missing meta-schema: " + err.Error()})
+	if err != nil { // a catalog directory without its own meta-schema is checked by the built-in one
+		meta, err = fs.ReadFile(schema.Files, MetaSchemaFile)
+		if err != nil {
+			return nil, fmt.Errorf("built-in meta-schema: %w", err)
+		}
 	}
 	src.Meta = meta
 	for _, required := range []string{VersionFile, DefsFile, ErrorsFile, CallbacksFile} {

@@ -22,7 +22,8 @@ func newRootCmd() *cobra.Command {
 		Short:         "Check the MoltZap protocol catalogs and generate code and docs from them",
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Args:          cobra.NoArgs,
+		Args:          cobra.NoArgs, // an unknown subcommand is a usage error (exit 2)
+		RunE:          func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	root.AddCommand(newGenerateCmd(), newLintCmd(), newCatalogCmd(), newDocsCmd())
 	return root
