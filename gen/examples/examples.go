@@ -215,7 +215,7 @@ func (g *generator) str(node map[string]any) any {
 
 func (g *generator) integer(node map[string]any) any {
 	lo := intOf(node["minimum"], 0)
-	if hi := intOf(node["maximum"], -1 << 62); hi != -1<<62 && lo > hi {
+	if hi := intOf(node["maximum"], -1<<62); hi != -1<<62 && lo > hi {
 		lo = hi
 	}
 	return lo
