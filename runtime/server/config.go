@@ -1,0 +1,114 @@
+package server
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/moltzap/moltzap-go/generated/protocol"
+	"github.com/moltzap/moltzap-go/runtime/transport"
+)
+
+// DefaultAppID is the boot-installed app served in-process: it grants every dispatch,
+// forwards every message to all other participants and accepts every task.
+const DefaultAppID = "e12fe562-ed1f-4d2d-bed5-68b8edfa41cb"
+
+// Limits are the policy values the server enforces and advertises in HelloOk.
+type Limits struct {
+	MaxMessageBytes      int           // advertised message payload limit (65536)
+	MaxPartsPerMessage   int           // 10
+	MaxTextLength        int           // 32768
+	MaxGroupParticipants int           // members of a conversation including its creator (256)
+	HeartbeatInterval    time.Duration // WebSocket ping interval (30 s)
+	MessagesPerMinute    int           // messages/send per agent (60)
+	RequestsPerMinute    int           // requests per agent (120)
+}
+
+// Config configures a Server. The zero value is a working default.
+type Config struct {
+	// ProtocolVersion is the one version the server speaks (default protocol.ProtocolVersion).
+	ProtocolVersion string
+	// AdminSecret, when set, gates registration with an invite code and mounts
+	// /api/v1/admin/register-agent.
+	AdminSecret string
+	// ContactPolicy turns on the in-process contact policy (REFERENCE 15.6): task invitations
+	// and presence subscriptions then require both agents' owners to be the same user or
+	// accepted contacts (-32005 otherwise). Off by default: every agent may invite and watch
+	// every other agent.
+	ContactPolicy bool
+	// Limits are enforced and advertised.
+	Limits Limits
+	// ReadLimit is the largest accepted WebSocket message (1 MiB); bigger closes with 1009.
+	ReadLimit int64
+	// WriteQueueLen bounds each connection's outbound queue (messages).
+	WriteQueueLen int
+	// HookTimeout bounds a TaskMaster callback unless the app's manifest says otherwise (5 s).
+	HookTimeout time.Duration
+	// LeaseTTL is the default dispatch lease timeout (90 s); HOLD leases expire after it too.
+	LeaseTTL time.Duration
+	// LeaseRetention keeps terminal leases readable by dispatches/get (5 min).
+	LeaseRetention time.Duration
+	// SweepInterval is how often waiting tasks older than 2 x HookTimeout are failed (10 s).
+	SweepInterval time.Duration
+	// ShutdownDrain is how long Shutdown waits for in-flight writes (500 ms).
+	ShutdownDrain time.Duration
+	// Logger receives structured logs (default: discard).
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if c.ProtocolVersion == "" {
+		c.ProtocolVersion = protocol.ProtocolVersion
+	}
+	l := &c.Limits
+	setInt(&l.MaxMessageBytes, 65536)
+	setInt(&l.MaxPartsPerMessage, 10)
+	setInt(&l.MaxTextLength, 32768)
+	setInt(&l.MaxGroupParticipants, 256)
+	setDur(&l.HeartbeatInterval, 30*time.Second)
+	setInt(&l.MessagesPerMinute, 60)
+	setInt(&l.RequestsPerMinute, 120)
+	if c.ReadLimit <= 0 {
+		c.ReadLimit = 1 << 20
+	}
+	setDur(&c.HookTimeout, 5*time.Second)
+	setDur(&c.LeaseTTL, 90*time.Second)
+	setDur(&c.LeaseRetention, 5*time.Minute)
+	setDur(&c.SweepInterval, 10*time.Second)
+	setDur(&c.ShutdownDrain, 500*time.Millisecond)
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+func setInt(v *int, def int) {
+	if *v <= 0 {
+		*v = def
+	}
+}
+
+func setDur(v *time.Duration, def time.Duration) {
+	if *v <= 0 {
+		*v = def
+	}
+}
+
+func (c Config) transport() transport.Config {
+	return transport.Config{ReadLimit: c.ReadLimit, PingInterval: c.Limits.HeartbeatInterval, WriteQueueLen: c.WriteQueueLen}
+}
+
+// policy is the HelloOk.policy advertised to every agent.
+func (c Config) policy() protocol.Policy {
+	l := c.Limits
+	return protocol.Policy{
+		MaxMessageBytes:      int64(l.MaxMessageBytes),
+		MaxPartsPerMessage:   int64(l.MaxPartsPerMessage),
+		MaxTextLength:        int64(l.MaxTextLength),
+		MaxGroupParticipants: int64(l.MaxGroupParticipants),
+		HeartbeatIntervalMs:  l.HeartbeatInterval.Milliseconds(),
+		RateLimits: protocol.RateLimits{
+			MessagesPerMinute: int64(l.MessagesPerMinute),
+			RequestsPerMinute: int64(l.RequestsPerMinute),
+		},
+	}
+}

@@ -1,0 +1,326 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/moltzap/moltzap-go/generated/protocol"
+	"github.com/moltzap/moltzap-go/runtime/store"
+)
+
+// Reasons of synthesised Block verdicts (REFERENCE 11.4).
+const blockTMUnreachable = "tm_unreachable"
+
+// defaultListLimit is the messages/list page size when limit is absent (REFERENCE 8).
+const defaultListLimit = 50
+
+// MessagesSend runs the messages/send pipeline of REFERENCE 15.2:
+//
+//  1. params beyond the schema: part count, text length and encoded size against the
+//     configured limits (-32602);
+//  2. gates in the order of REFERENCE 9.5.1: conversation in task (-32002), sender is a
+//     member (-32001), task not closed/failed (-32020), conversation not archived (-32022),
+//     replyToId in the conversation (-32002);
+//  3. the per-agent messagesPerMinute limit (-32004 with retryAfterMs);
+//  4. claim of dispatchLeaseId (REFERENCE 12.6: -32002 unknown, -32001 LeaseInvalid, -32001
+//     LeaseMismatch);
+//  5. insert (acknowledged only once committed; a failed insert rolls the lease back);
+//  6. lease finalised (CONSUMED, dispatches/consumed to the moderator);
+//  7. messages/authorize (or the default Forward to every other participant);
+//  8. the verdict is recorded by compare-and-set from pending;
+//  9. Block -> -32019 {reason, messageId} (the row stays stored); Forward ->
+//     messages/received to the recipients and the sender's other connections.
+func (h handlers) MessagesSend(ctx context.Context, c *Conn, p protocol.MessagesSendParams) (protocol.MessagesSendResult, error) {
+	s := h.s
+	parts, err := s.encodeParts(p.Parts)
+	if err != nil {
+		return protocol.MessagesSendResult{}, err
+	}
+	sender := c.AgentID()
+	taskID, convID := string(p.TaskID), string(p.ConversationID)
+
+	cv, err := s.conversationInTask(ctx, taskID, convID)
+	if err != nil {
+		return protocol.MessagesSendResult{}, err
+	}
+	member, err := s.store.IsConversationParticipant(ctx, convID, sender)
+	if err != nil {
+		return protocol.MessagesSendResult{}, storeErr("check participant", err)
+	}
+	if !member {
+		return protocol.MessagesSendResult{}, notParticipant()
+	}
+	t, err := s.getTask(ctx, taskID)
+	if err != nil {
+		return protocol.MessagesSendResult{}, err
+	}
+	if t.Status.Terminal() {
+		return protocol.MessagesSendResult{}, protocol.TaskClosedError{Data: &protocol.TaskClosedData{
+			Reason: protocol.TaskClosedDataReasonTaskClosed, TaskID: p.TaskID, Status: protocol.TaskStatus(t.Status),
+		}}
+	}
+	if cv.ArchivedAt != nil {
+		return protocol.MessagesSendResult{}, protocol.ConversationArchivedError{}
+	}
+	var replyTo string
+	if p.ReplyToID != nil {
+		replyTo = string(*p.ReplyToID)
+		m, err := s.store.GetMessage(ctx, replyTo)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && m.ConversationID != convID) {
+			return protocol.MessagesSendResult{}, protocol.NotFoundError{Message: "Reply target not found"}
+		}
+		if err != nil {
+			return protocol.MessagesSendResult{}, storeErr("get reply target", err)
+		}
+	}
+
+	if ok, retry := s.msgLimit.Allow(sender); !ok {
+		return protocol.MessagesSendResult{}, rateLimited(retry)
+	}
+
+	var leaseID string
+	if p.DispatchLeaseID != nil {
+		leaseID = string(*p.DispatchLeaseID)
+		if _, err := s.leases.Claim(leaseID, sender, convID); err != nil {
+			return protocol.MessagesSendResult{}, leaseError(leaseID, err)
+		}
+	}
+
+	stored, err := s.store.AppendMessage(ctx, store.Message{
+		ID:             newID(),
+		ConversationID: convID,
+		TaskID:         taskID,
+		SenderID:       sender,
+		ReplyToID:      replyTo,
+		Parts:          parts,
+		CreatedAt:      now(),
+	})
+	if err != nil {
+		if leaseID != "" {
+			if _, uerr := s.leases.Unclaim(leaseID); uerr != nil {
+				s.log.Warn("unclaim lease after failed insert", "lease", leaseID, "err", uerr)
+			}
+		}
+		if errors.Is(err, store.ErrNotFound) && replyTo != "" {
+			return protocol.MessagesSendResult{}, protocol.NotFoundError{Message: "Reply target not found"}
+		}
+		return protocol.MessagesSendResult{}, storeErr("append message", err)
+	}
+	if leaseID != "" {
+		if _, err := s.leases.Consume(leaseID, stored.ID); err != nil {
+			s.log.Error("consume lease", "lease", leaseID, "message", stored.ID, "err", err)
+		}
+	}
+	msg, err := message(stored)
+	if err != nil {
+		return protocol.MessagesSendResult{}, fmt.Errorf("convert message %s: %w", stored.ID, err)
+	}
+
+	// The row is committed: the rest must not depend on the caller's socket staying open
+	// (recipients still get a message its sender disconnected from), only on the server.
+	post := s.ctx
+	decision, err := s.authorizeMessage(post, t, stored, p.Parts)
+	if err != nil {
+		return protocol.MessagesSendResult{}, err
+	}
+	won, err := s.store.SetMessageDecision(post, stored.ID, decision)
+	switch {
+	case errors.Is(err, store.ErrStateChanged):
+		decision = won // a concurrent verdict won the compare-and-set: it is the one that counts
+	case err != nil:
+		return protocol.MessagesSendResult{}, storeErr("record message decision", err)
+	default:
+		decision = won
+	}
+	if decision.Tag == store.DecisionBlock {
+		return protocol.MessagesSendResult{}, protocol.HookBlockedError{
+			Message: "Message blocked by task manager",
+			Data:    &protocol.HookBlockedData{Reason: optString(decision.Reason), MessageID: msg.ID},
+		}
+	}
+	targets := append(append(make([]string, 0, len(decision.Recipients)+1), decision.Recipients...), sender)
+	s.notifyConversation(convID, targets, protocol.MessagesReceivedNotification{TaskID: p.TaskID, Message: msg}, c)
+	return protocol.MessagesSendResult{Message: msg}, nil
+}
+
+// authorizeMessage obtains the fan-out verdict of a stored message (REFERENCE 11.4): the
+// default app, and an app without a registered TaskMaster, forward to every participant
+// but the sender (in process); otherwise messages/authorize decides, failing closed to
+// Block "tm_unreachable" on timeout, error, disconnect or an invalid result. Forward
+// recipients that are not participants are dropped.
+func (s *Server) authorizeMessage(ctx context.Context, t store.Task, m store.Message, parts protocol.MessageParts) (store.Decision, error) {
+	participants, err := s.store.ConversationParticipants(ctx, m.ConversationID)
+	if err != nil {
+		return store.Decision{}, storeErr("list participants", err)
+	}
+	forwardAll := func() store.Decision {
+		out := make([]string, 0, len(participants))
+		for _, id := range participants {
+			if id != m.SenderID {
+				out = append(out, id)
+			}
+		}
+		return store.Decision{Tag: store.DecisionForward, Recipients: out}
+	}
+	if t.AppID == "" || t.AppID == DefaultAppID {
+		return forwardAll(), nil
+	}
+	received := dateTime(m.CreatedAt)
+	params := protocol.MessagesAuthorizeParams{
+		TaskID:         protocol.TaskID(t.ID),
+		AppID:          t.AppID,
+		ConversationID: protocol.ConversationID(m.ConversationID),
+		Message:        protocol.CallbackMessage{ID: protocol.MessageID(m.ID), SenderAgentID: protocol.AgentID(m.SenderID), Parts: parts},
+		ReceivedAt:     &received,
+	}
+	var verdict protocol.MessagesAuthorizeVerdict
+	err = s.callTaskMaster(ctx, t.AppID, protocol.CallbackMessagesAuthorize, hookMessageAuthorize, params, func(raw json.RawMessage) error {
+		res, err := protocol.DecodeMessagesAuthorizeResult(raw)
+		if err != nil {
+			return err
+		}
+		if res.Verdict == nil {
+			return errors.New("messages/authorize result has no verdict")
+		}
+		verdict = res.Verdict
+		return nil
+	})
+	switch {
+	case errors.Is(err, errNoTaskMaster):
+		return forwardAll(), nil
+	case err != nil:
+		s.log.Debug("messages/authorize failed closed", "task", t.ID, "app", t.AppID, "message", m.ID, "err", err)
+		return store.Decision{Tag: store.DecisionBlock, Reason: blockTMUnreachable}, nil
+	}
+	switch v := verdict.(type) {
+	case protocol.MessagesAuthorizeForward:
+		return store.Decision{Tag: store.DecisionForward, Recipients: keepMembers(v.Recipients, participants)}, nil
+	case protocol.MessagesAuthorizeBlock:
+		d := store.Decision{Tag: store.DecisionBlock}
+		if v.Reason != nil {
+			d.Reason = *v.Reason
+		}
+		return d, nil
+	}
+	return store.Decision{Tag: store.DecisionBlock, Reason: blockTMUnreachable}, nil
+}
+
+// keepMembers returns the ids of want that are among members, each once, in want's order
+// (a Forward verdict never fans out to non-members). The result is never nil.
+func keepMembers(want []protocol.AgentID, members []string) []string {
+	in := make(map[string]bool, len(members))
+	for _, id := range members {
+		in[id] = true
+	}
+	out := make([]string, 0, len(want))
+	for _, id := range want {
+		if in[string(id)] {
+			out = append(out, string(id))
+			in[string(id)] = false
+		}
+	}
+	return out
+}
+
+// encodeParts checks the parts against the configured limits (the schema already bounds
+// them by the protocol maxima) and returns their stored encoding.
+func (s *Server) encodeParts(parts protocol.MessageParts) ([]byte, error) {
+	l := s.cfg.Limits
+	if len(parts) == 0 || len(parts) > l.MaxPartsPerMessage {
+		return nil, protocol.InvalidParamsError{Message: fmt.Sprintf("Invalid params: a message has 1 to %d parts", l.MaxPartsPerMessage)}
+	}
+	for i, part := range parts {
+		if tp, ok := part.(protocol.TextPart); ok && utf8.RuneCountInString(tp.Text) > l.MaxTextLength {
+			return nil, protocol.InvalidParamsError{Message: fmt.Sprintf("Invalid params: parts[%d].text exceeds %d characters", i, l.MaxTextLength)}
+		}
+	}
+	raw, err := json.Marshal(parts)
+	if err != nil {
+		return nil, fmt.Errorf("encode parts: %w", err)
+	}
+	if len(raw) > l.MaxMessageBytes {
+		return nil, protocol.InvalidParamsError{Message: fmt.Sprintf("Invalid params: message exceeds %d bytes", l.MaxMessageBytes)}
+	}
+	return raw, nil
+}
+
+func notParticipant() error {
+	return protocol.ForbiddenError{Message: "Not a participant in this conversation"}
+}
+
+// MessagesList returns a conversation's history (REFERENCE 9.5.2 with Q5/Q6): the task's
+// TaskMaster connection sees every row; anyone else must have read access to the task
+// (initiator or admitted participant) and be a member of the conversation (-32001), and
+// sees its own rows plus rows forwarded to it. With sinceSeq the oldest rows after it come
+// first (forward paging); without, the newest. Always ascending seq.
+func (h handlers) MessagesList(ctx context.Context, c *Conn, p protocol.MessagesListParams) (protocol.MessagesListResult, error) {
+	s := h.s
+	taskID, convID := string(p.TaskID), string(p.ConversationID)
+	agentID := c.AgentID()
+	if _, err := s.conversationInTask(ctx, taskID, convID); err != nil {
+		return protocol.MessagesListResult{}, err
+	}
+	t, err := s.getTask(ctx, taskID)
+	if err != nil {
+		return protocol.MessagesListResult{}, err
+	}
+	viewer := store.MessageViewer{AgentID: agentID, SeesAll: s.isTaskMaster(c, t)}
+	if !viewer.SeesAll {
+		if err := s.checkReadAccess(ctx, t, convID, agentID); err != nil {
+			return protocol.MessagesListResult{}, err
+		}
+	}
+	var since *int64
+	if p.SinceSeq != nil {
+		v, err := strconv.ParseInt(string(*p.SinceSeq), 10, 64)
+		if err != nil {
+			return protocol.MessagesListResult{}, protocol.InvalidParamsError{Message: "Invalid params: sinceSeq is not a valid sequence number"}
+		}
+		since = &v
+	}
+	limit := defaultListLimit
+	if p.Limit != nil {
+		limit = int(*p.Limit)
+	}
+	rows, more, err := s.store.ListMessages(ctx, convID, viewer, since, limit)
+	if err != nil {
+		return protocol.MessagesListResult{}, storeErr("list messages", err)
+	}
+	out := make([]protocol.Message, 0, len(rows))
+	for _, r := range rows {
+		m, err := message(r)
+		if err != nil {
+			return protocol.MessagesListResult{}, fmt.Errorf("convert message %s: %w", r.ID, err)
+		}
+		out = append(out, m)
+	}
+	return protocol.MessagesListResult{Messages: out, HasMore: more}, nil
+}
+
+// checkReadAccess requires read access to the task (initiator or admitted participant) and
+// membership of the conversation.
+func (s *Server) checkReadAccess(ctx context.Context, t store.Task, convID, agentID string) error {
+	readable := t.InitiatorAgentID == agentID
+	if !readable {
+		ok, err := s.store.IsTaskParticipant(ctx, t.ID, agentID)
+		if err != nil {
+			return storeErr("check task participant", err)
+		}
+		readable = ok
+	}
+	if !readable {
+		return protocol.ForbiddenError{Message: "No read access to this task"}
+	}
+	member, err := s.store.IsConversationParticipant(ctx, convID, agentID)
+	if err != nil {
+		return storeErr("check participant", err)
+	}
+	if !member {
+		return notParticipant()
+	}
+	return nil
+}

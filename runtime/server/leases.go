@@ -1,0 +1,66 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/moltzap/moltzap-go/generated/protocol"
+	"github.com/moltzap/moltzap-go/runtime/server/lease"
+)
+
+// leaseEvents turns what the lease registry did into notifications (REFERENCE 10 #13-15)
+// and presence updates (REFERENCE 14). The registry calls it without its lock held and in
+// transition order.
+type leaseEvents struct{ s *Server }
+
+var _ lease.Events = leaseEvents{}
+
+// Released sends dispatch/release to the recipient connection bound to the lease only.
+func (e leaseEvents) Released(l lease.Lease, verdict protocol.DispatchAdmissionDecision, leaseTimeoutMs *int64) {
+	e.s.notifyConn(e.s.conns.byID(l.RecipientConnID), protocol.DispatchReleaseNotification{
+		DispatchID:     protocol.DispatchID(l.DispatchID),
+		LeaseID:        protocol.LeaseID(l.LeaseID),
+		Verdict:        verdict,
+		LeaseTimeoutMs: leaseTimeoutMs,
+	})
+}
+
+// Expired sends dispatches/expired to the lease's moderator connection only.
+func (e leaseEvents) Expired(l lease.Lease) {
+	if l.ModeratorConnID == "" {
+		return
+	}
+	e.s.notifyConn(e.s.conns.byID(l.ModeratorConnID), l.ExpiredNotification())
+}
+
+// Consumed sends dispatches/consumed to the lease's moderator connection only.
+func (e leaseEvents) Consumed(l lease.Lease) {
+	if l.ModeratorConnID == "" {
+		return
+	}
+	e.s.notifyConn(e.s.conns.byID(l.ModeratorConnID), l.ConsumedNotification())
+}
+
+// ActivityChanged re-derives the presence of the recipient connection ("working" while it
+// has a GRANTED or CLAIMED lease). Reports for a connection that is gone are ignored by the
+// presence engine.
+func (e leaseEvents) ActivityChanged(connID string) {
+	e.s.presence.SetActivity(connID, e.s.leases.ActiveForConn(connID))
+}
+
+// leaseError maps a lease registry error of Claim to its wire error (REFERENCE 12.6):
+// unknown lease -32002 "lease <id> not found"; wrong state -32001 {reason: LeaseInvalid,
+// state, expected}; other recipient or conversation -32001 {reason: LeaseMismatch}.
+func leaseError(leaseID string, err error) error {
+	if errors.Is(err, lease.ErrNotFound) {
+		return protocol.NotFoundError{Message: fmt.Sprintf("lease %s not found", leaseID)}
+	}
+	if data, ok := lease.ForbiddenData(err); ok {
+		msg := "Lease is not claimable"
+		if errors.Is(err, lease.ErrMismatch) {
+			msg = "Lease does not belong to this sender and conversation"
+		}
+		return protocol.ForbiddenError{Message: msg, Data: &data}
+	}
+	return fmt.Errorf("claim lease %s: %w", leaseID, err)
+}

@@ -1,0 +1,125 @@
+package server
+
+import (
+	"sync"
+
+	"github.com/moltzap/moltzap-go/runtime/store"
+)
+
+// connManager is the connection map and the endpoint resolver (agent id -> live connections).
+type connManager struct {
+	mu      sync.RWMutex
+	conns   map[string]*Conn
+	byAgent map[string]map[string]*Conn
+}
+
+func newConnManager() *connManager {
+	return &connManager{conns: map[string]*Conn{}, byAgent: map[string]map[string]*Conn{}}
+}
+
+func (m *connManager) add(c *Conn) {
+	m.mu.Lock()
+	m.conns[c.id] = c
+	m.mu.Unlock()
+}
+
+// promote atomically turns an open connection into an agent connection: identity,
+// subscription set and endpoint registration change together or not at all. It reports
+// false when the connection closed meanwhile (nothing is left registered).
+func (m *connManager) promote(c *Conn, a store.Agent, convIDs []string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || c.authed {
+		return false
+	}
+	c.authed, c.agentID, c.status, c.owner = true, a.ID, a.Status, a.OwnerUserID
+	c.convs = make(map[string]struct{}, len(convIDs))
+	for _, id := range convIDs {
+		c.convs[id] = struct{}{}
+	}
+	set := m.byAgent[a.ID]
+	if set == nil {
+		set = map[string]*Conn{}
+		m.byAgent[a.ID] = set
+	}
+	set[c.id] = c
+	return true
+}
+
+// remove drops a connection from the map and the resolver; it reports the agent it served.
+func (m *connManager) remove(c *Conn) (agentID string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c.mu.Lock()
+	c.closed = true
+	agentID = c.agentID
+	c.mu.Unlock()
+	delete(m.conns, c.id)
+	if set := m.byAgent[agentID]; set != nil {
+		delete(set, c.id)
+		if len(set) == 0 {
+			delete(m.byAgent, agentID)
+		}
+	}
+	return agentID
+}
+
+// ofAgent returns the live connections of an agent.
+func (m *connManager) ofAgent(agentID string) []*Conn {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	set := m.byAgent[agentID]
+	out := make([]*Conn, 0, len(set))
+	for _, c := range set {
+		out = append(out, c)
+	}
+	return out
+}
+
+// ofAgents returns the live connections of several agents (each agent once).
+func (m *connManager) ofAgents(agentIDs []string) []*Conn {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	seen := make(map[string]bool, len(agentIDs))
+	var out []*Conn
+	for _, id := range agentIDs {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		for _, c := range m.byAgent[id] {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (m *connManager) byID(id string) *Conn {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.conns[id]
+}
+
+func (m *connManager) all() []*Conn {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := make([]*Conn, 0, len(m.conns))
+	for _, c := range m.conns {
+		out = append(out, c)
+	}
+	return out
+}
+
+func (m *connManager) count() int {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return len(m.conns)
+}
+
+func (m *connManager) online(agentID string) bool {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return len(m.byAgent[agentID]) > 0
+}

@@ -1,0 +1,197 @@
+// Package server is the MoltZap server: the WebSocket endpoint and connection manager, the
+// handlers of every protocol method (one file per area) on the generated ServerHandlers
+// interface, the TaskMaster callbacks, dispatch leases, presence, rate limits and the HTTP
+// endpoints (health, registration, claim, admin registration, metrics).
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/moltzap/moltzap-go/generated/protocol"
+	"github.com/moltzap/moltzap-go/runtime/rpc"
+	"github.com/moltzap/moltzap-go/runtime/server/lease"
+	"github.com/moltzap/moltzap-go/runtime/server/presence"
+	"github.com/moltzap/moltzap-go/runtime/server/ratelimit"
+	"github.com/moltzap/moltzap-go/runtime/store"
+	"github.com/moltzap/moltzap-go/runtime/transport"
+	"github.com/moltzap/moltzap-go/runtime/wire"
+)
+
+// Server is one MoltZap server process over a Store.
+type Server struct {
+	cfg        Config
+	store      store.Store
+	log        *slog.Logger
+	conns      *connManager
+	apps       *appRegistry
+	leases     *lease.Registry
+	presence   *presence.Engine
+	reqLimit   *ratelimit.Limiter
+	msgLimit   *ratelimit.Limiter
+	dispatcher *protocol.ServerDispatcher[*Conn]
+	metrics    *metrics
+
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup // background work: sweeper, verdict round trips
+	connWG  sync.WaitGroup // one per served connection
+	closing atomic.Bool
+}
+
+// New returns a server over st. Call Shutdown to stop it; the caller closes st afterwards.
+func New(cfg Config, st store.Store) (*Server, error) {
+	if st == nil {
+		return nil, errors.New("server: a store is required")
+	}
+	cfg = cfg.withDefaults()
+	s := &Server{cfg: cfg, store: st, log: cfg.Logger, conns: newConnManager(), metrics: newMetrics()}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.apps = newAppRegistry()
+	s.presence = presence.New(s.emitPresence)
+	s.leases = lease.New(lease.Options{DefaultTTL: cfg.LeaseTTL, HoldTTL: cfg.LeaseTTL, Retention: cfg.LeaseRetention, Events: leaseEvents{s}})
+	s.reqLimit = ratelimit.New(cfg.Limits.RequestsPerMinute, 0, nil)
+	s.msgLimit = ratelimit.New(cfg.Limits.MessagesPerMinute, 0, nil)
+	s.dispatcher = protocol.NewServerDispatcher[*Conn](handlers{s: s})
+	s.metrics.connections.Set(0)
+	s.wg.Add(1)
+	go s.sweepLoop()
+	return s, nil
+}
+
+// Handler returns the HTTP handler: /ws, /health, /healthz, /readyz, /metrics and the
+// registration endpoints.
+func (s *Server) Handler() http.Handler { return s.routes() }
+
+// Shutdown stops accepting connections, closes every socket with 1001, waits for in-flight
+// work (bounded by ctx) and stops the server's timers. It does not close the store.
+func (s *Server) Shutdown(ctx context.Context) error {
+	if !s.closing.CompareAndSwap(false, true) {
+		return nil
+	}
+	for _, c := range s.conns.all() {
+		go c.ws.Close(transport.CloseGoingAway, "server shutting down")
+	}
+	err := waitCtx(ctx, &s.connWG)
+	s.cancel() // stops the sweeper and pending verdict round trips
+	if werr := waitCtx(ctx, &s.wg); err == nil {
+		err = werr
+	}
+	s.leases.Close()
+	return err
+}
+
+// waitCtx waits for wg, or until ctx ends.
+func waitCtx(ctx context.Context, wg *sync.WaitGroup) error {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// serveWS upgrades the request and runs the connection until it ends.
+func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
+	if s.closing.Load() {
+		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	ws, err := transport.Upgrade(w, r, s.cfg.transport())
+	if err != nil {
+		s.log.Debug("websocket upgrade failed", "remote", r.RemoteAddr, "err", err)
+		return
+	}
+	s.connWG.Add(1)
+	defer s.connWG.Done()
+	c := &Conn{id: uuid.NewString(), srv: s, ws: ws, started: time.Now()}
+	c.peer = rpc.NewPeer(ws, connHandler{c}, rpc.Options{
+		Role: rpc.RoleServer, Logger: s.log.With("conn", c.id), IDPrefix: "srv-" + c.id[:8],
+		CallTimeout: -1, OnMalformed: func(int) { s.metrics.malformed.Inc() },
+	})
+	s.conns.add(c)
+	s.metrics.connections.Inc()
+	ctx, cancel := context.WithCancel(s.ctx)
+	info := ws.Serve(ctx, func(msg []byte) {
+		s.metrics.framesIn.Inc()
+		c.peer.HandleFrame(ctx, msg)
+	})
+	cancel()
+	s.disconnect(c, info)
+}
+
+// disconnect runs the cleanup of REFERENCE 3.3 once the socket has ended.
+func (s *Server) disconnect(c *Conn, info transport.CloseInfo) {
+	agentID := s.conns.remove(c)
+	s.metrics.connections.Dec()
+	s.presence.Disconnected(c.id)
+	s.leases.ConnectionClosed(c.id)
+	s.apps.dropConn(c)
+	c.peer.Close(errors.New("connection closed: " + info.String()))
+	waitCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = c.peer.Wait(waitCtx)
+	s.log.Debug("connection closed", "conn", c.id, "agent", agentID, "close", info.String())
+}
+
+// connHandler feeds a connection's requests to the generated dispatcher.
+type connHandler struct{ c *Conn }
+
+func (h connHandler) HandleRequest(ctx context.Context, method string, params json.RawMessage) (json.RawMessage, error) {
+	s := h.c.srv
+	start := time.Now()
+	res, err := h.dispatch(ctx, method, params)
+	s.metrics.observe(method, time.Since(start), err)
+	if err != nil {
+		var coded wire.Coded
+		var bad *protocol.InvalidResultError
+		if errors.As(err, &bad) || !errors.As(err, &coded) {
+			s.log.Error("request failed", "conn", h.c.id, "method", method, "err", err)
+		}
+	}
+	return res, err
+}
+
+func (h connHandler) dispatch(ctx context.Context, method string, params json.RawMessage) (json.RawMessage, error) {
+	s := h.c.srv
+	if agent := h.c.AgentID(); agent != "" {
+		if ok, retry := s.reqLimit.Allow(agent); !ok {
+			return nil, rateLimited(retry)
+		}
+	}
+	return s.dispatcher.Dispatch(ctx, h.c, method, params)
+}
+
+func (h connHandler) HandleNotification(context.Context, string, json.RawMessage) {}
+
+func rateLimited(retry time.Duration) error {
+	ms := (retry + time.Millisecond - 1).Milliseconds() // round up: retrying earlier fails again
+	return protocol.RateLimitedError{Data: &protocol.RateLimitedData{RetryAfterMs: ms}}
+}
+
+// now is the server clock, truncated to milliseconds like the wire.
+func now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
+
+// newID mints a time-ordered UUIDv7.
+func newID() string {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return uuid.NewString()
+	}
+	return id.String()
+}
+
+// handlers implements protocol.ServerHandlers; its methods live in one file per area.
+type handlers struct {
+	protocol.UnimplementedServerHandlers[*Conn] // TEMPORARY while areas land; removed once every method is implemented
+	s                                           *Server
+}
