@@ -3,7 +3,7 @@ GO ?= go
 DATA ?= ./moltzap-data
 ADDR ?= 127.0.0.1:8080
 
-.PHONY: all build run test test-short generate check-generated lint vet fmt-check bench tools
+.PHONY: all build run test test-short quickstart generate check-generated lint vet fmt-check bench
 
 all: build
 
@@ -32,6 +32,11 @@ lint:
 
 test: check-generated fmt-check vet lint
 	$(GO) test -race -count=1 -timeout 12m ./...
+	bash scripts/quickstart-test.sh
+
+# The README quick start, run as written against `make run`.
+quickstart:
+	bash scripts/quickstart-test.sh
 
 test-short:
 	$(GO) test -count=1 ./...

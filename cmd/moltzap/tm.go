@@ -327,7 +327,9 @@ func (a *app) runTM(ctx context.Context, rules tmRules, manifest protocol.AppMan
 				}
 				continue
 			}
-			rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			// Detached from ctx: the last flush runs after an interrupt cancelled it, and its
+			// lines still deserve names.
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 			s.names.resolve(rctx, d.agents()...)
 			cancel()
 			if _, err := fmt.Fprintln(a.stdout, d.format(s.names.name)); err != nil {
