@@ -1,0 +1,91 @@
+package loadgen
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/moltzap/moltzap-go/runtime/server"
+)
+
+// sendText is the body of every message a workload sends: one text part of a realistic
+// chat size (about 100 bytes).
+const sendText = "loadgen: the quick brown fox jumps over the lazy dog while the agents keep chatting."
+
+// setupAgents registers n agents claimed by one fresh owner user (so that any contact
+// policy lets them talk), opens and authenticates one connection each, and returns the
+// connections. On error the connections opened so far are closed.
+func (r *runner) setupAgents(ctx context.Context, n int) ([]*client, error) {
+	owner := uuid.NewString()
+	workers := DefaultSetupConcurrency
+	creds := make([]credentials, n)
+	base := r.reserveNames(n)
+	err := forEach(ctx, n, workers, func(ctx context.Context, i int) error {
+		c, err := r.register(ctx, r.name(base+i))
+		if err != nil {
+			return err
+		}
+		creds[i] = c
+		return r.claim(ctx, c, owner)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("register agents: %w", err)
+	}
+	clients := make([]*client, n)
+	err = forEach(ctx, n, workers, func(ctx context.Context, i int) error {
+		var err error
+		clients[i], err = r.open(ctx, creds[i].APIKey)
+		return err
+	})
+	if err != nil {
+		closeAll(clients, workers)
+		return nil, fmt.Errorf("connect agents: %w", err)
+	}
+	return clients, nil
+}
+
+// conversation has creator request a task on the default app (which accepts every task)
+// with the members invited and an initial conversation of all of them, and returns the
+// task and conversation ids. The members' connections are open, so the server subscribes
+// them to the conversation before answering.
+func conversation(ctx context.Context, creator *client, members []*client) (taskID, convID string, err error) {
+	ids := make([]string, len(members))
+	for i, m := range members {
+		ids[i] = m.agentID
+	}
+	params := map[string]any{
+		"appId":               server.DefaultAppID,
+		"invitedAgentIds":     ids,
+		"initialConversation": map[string]any{"participants": ids},
+	}
+	var res struct {
+		Task struct {
+			ID string `json:"id"`
+		} `json:"task"`
+		Conversation *struct {
+			ID string `json:"id"`
+		} `json:"conversation"`
+	}
+	if err := creator.call(ctx, "task/request", params, &res); err != nil {
+		return "", "", err
+	}
+	if res.Conversation == nil || res.Task.ID == "" {
+		return "", "", errors.New("task/request: no initial conversation in the result")
+	}
+	return res.Task.ID, res.Conversation.ID, nil
+}
+
+// sendParams encodes the messages/send params every message of a conversation reuses.
+func sendParams(taskID, convID string) ([]byte, error) {
+	b, err := json.Marshal(map[string]any{
+		"taskId":         taskID,
+		"conversationId": convID,
+		"parts":          []map[string]string{{"type": "text", "text": sendText}},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("encode messages/send params: %w", err)
+	}
+	return b, nil
+}
