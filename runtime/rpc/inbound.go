@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"time"
 
 	"github.com/moltzap/moltzap-go/runtime/wire"
 )
@@ -131,19 +132,35 @@ func (p *Peer) enqueue(j inboundJob) {
 		return
 	}
 	p.queue.push(j)
-	if p.workers < p.maxWorkers {
+	switch {
+	case p.idle > 0: // a lingering worker takes it: no new goroutine, no stack to grow again
+		p.idle--
+		p.wake <- struct{}{}
+	case p.workers < p.maxWorkers:
 		p.workers++
 		go p.worker()
 	}
 	p.mu.Unlock()
 }
 
-// worker runs queued requests until the queue is empty or the Peer closes.
+// workerLinger is how long an idle worker waits for the next request before it exits. A
+// connection sending requests back to back keeps a warm goroutine; an idle connection
+// holds none.
+const workerLinger = 250 * time.Millisecond
+
+// worker runs queued requests until the queue stays empty for workerLinger or the Peer
+// closes.
 func (p *Peer) worker() {
+	var linger *time.Timer
+	defer func() {
+		if linger != nil {
+			linger.Stop()
+		}
+	}()
 	for {
 		p.mu.Lock()
 		j, ok := p.queue.pop()
-		if !ok || p.closed {
+		if p.closed || (!ok && !p.waitForWork(&linger)) {
 			p.workers--
 			if p.closed && p.workers == 0 {
 				close(p.drained)
@@ -151,9 +168,43 @@ func (p *Peer) worker() {
 			p.mu.Unlock()
 			return
 		}
+		if !ok { // woken with work queued for us
+			p.mu.Unlock()
+			continue
+		}
 		p.mu.Unlock()
 		<-p.slots
 		p.run(j)
+	}
+}
+
+// waitForWork is called with mu held and an empty queue; it lingers (mu released) until
+// enqueue hands work over, the linger ends or the Peer closes. It returns with mu held,
+// reporting whether the worker should look at the queue again.
+func (p *Peer) waitForWork(linger **time.Timer) bool {
+	p.idle++
+	p.mu.Unlock()
+	if *linger == nil {
+		*linger = time.NewTimer(workerLinger)
+	} else {
+		(*linger).Reset(workerLinger)
+	}
+	select {
+	case <-p.wake: // enqueue already took us off the idle count
+		(*linger).Stop()
+		p.mu.Lock()
+		return true
+	case <-(*linger).C:
+	case <-p.done:
+		(*linger).Stop()
+	}
+	p.mu.Lock()
+	select {
+	case <-p.wake: // enqueue handed us work while we were giving up
+		return true
+	default:
+		p.idle--
+		return false
 	}
 }
 

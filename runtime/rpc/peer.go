@@ -42,6 +42,10 @@ type Peer struct {
 	pending  map[string]chan callResult
 	queue    fifo
 	workers  int // running worker goroutines
+	idle     int // workers waiting for work (lingering)
+	// wake hands queued work to a lingering worker; its capacity is the worker limit, so a
+	// send under mu never blocks.
+	wake chan struct{}
 }
 
 // NewPeer returns a Peer that sends through s and dispatches inbound frames
@@ -66,6 +70,7 @@ func NewPeer(s Sender, h Handler, opts Options) *Peer {
 		onMalformed: o.OnMalformed,
 		maxWorkers:  o.MaxConcurrentInbound,
 		slots:       make(chan struct{}, o.MaxQueuedInbound),
+		wake:        make(chan struct{}, o.MaxConcurrentInbound),
 		done:        make(chan struct{}),
 		drained:     make(chan struct{}),
 		baseCtx:     ctx,
