@@ -90,6 +90,15 @@ func (h handlers) MessagesSend(ctx context.Context, c *Conn, p protocol.Messages
 		}
 	}
 
+	// An in-process verdict is known before the insert: it is stored with the row (one
+	// write instead of two); a TaskMaster's verdict is asked for after the commit.
+	var decided store.Decision
+	inProcess := s.decidesInProcess(t)
+	if inProcess {
+		if decided, err = s.forwardToOthers(ctx, convID, sender); err != nil {
+			return protocol.MessagesSendResult{}, err
+		}
+	}
 	stored, err := s.store.AppendMessage(ctx, store.Message{
 		ID:             newID(),
 		ConversationID: convID,
@@ -97,6 +106,7 @@ func (h handlers) MessagesSend(ctx context.Context, c *Conn, p protocol.Messages
 		SenderID:       sender,
 		ReplyToID:      replyTo,
 		Parts:          parts,
+		Decision:       decided,
 		CreatedAt:      now(),
 	})
 	if err != nil {
@@ -122,19 +132,11 @@ func (h handlers) MessagesSend(ctx context.Context, c *Conn, p protocol.Messages
 
 	// The row is committed: the rest must not depend on the caller's socket staying open
 	// (recipients still get a message its sender disconnected from), only on the server.
-	post := s.ctx
-	decision, err := s.authorizeMessage(post, t, stored, p.Parts)
-	if err != nil {
-		return protocol.MessagesSendResult{}, err
-	}
-	won, err := s.store.SetMessageDecision(post, stored.ID, decision)
-	switch {
-	case errors.Is(err, store.ErrStateChanged):
-		decision = won // a concurrent verdict won the compare-and-set: it is the one that counts
-	case err != nil:
-		return protocol.MessagesSendResult{}, storeErr("record message decision", err)
-	default:
-		decision = won
+	decision := stored.Decision
+	if !inProcess {
+		if decision, err = s.decideByTaskMaster(s.ctx, t, stored, p.Parts); err != nil {
+			return protocol.MessagesSendResult{}, err
+		}
 	}
 	if decision.Tag == store.DecisionBlock {
 		return protocol.MessagesSendResult{}, protocol.HookBlockedError{
@@ -157,15 +159,7 @@ func (s *Server) authorizeMessage(ctx context.Context, t store.Task, m store.Mes
 	if err != nil {
 		return store.Decision{}, storeErr("list participants", err)
 	}
-	forwardAll := func() store.Decision {
-		out := make([]string, 0, len(participants))
-		for _, id := range participants {
-			if id != m.SenderID {
-				out = append(out, id)
-			}
-		}
-		return store.Decision{Tag: store.DecisionForward, Recipients: out}
-	}
+	forwardAll := func() store.Decision { return forwardExcept(participants, m.SenderID) }
 	if t.AppID == "" || t.AppID == DefaultAppID {
 		return forwardAll(), nil
 	}
@@ -207,6 +201,50 @@ func (s *Server) authorizeMessage(ctx context.Context, t store.Task, m store.Mes
 		return d, nil
 	}
 	return store.Decision{Tag: store.DecisionBlock, Reason: blockTMUnreachable}, nil
+}
+
+// decidesInProcess reports whether the fan-out verdict of the task's messages is the
+// server's own (forward to every other participant): the default app, a task without an
+// app, or an app without a registered TaskMaster.
+func (s *Server) decidesInProcess(t store.Task) bool {
+	if t.AppID == "" || t.AppID == DefaultAppID {
+		return true
+	}
+	_, moderated := s.apps.moderator(t.AppID)
+	return !moderated
+}
+
+// forwardToOthers is the in-process verdict: forward to every participant but the sender.
+func (s *Server) forwardToOthers(ctx context.Context, convID, sender string) (store.Decision, error) {
+	participants, err := s.store.ConversationParticipants(ctx, convID)
+	if err != nil {
+		return store.Decision{}, storeErr("list participants", err)
+	}
+	return forwardExcept(participants, sender), nil
+}
+
+func forwardExcept(participants []string, sender string) store.Decision {
+	out := make([]string, 0, len(participants))
+	for _, id := range participants {
+		if id != sender {
+			out = append(out, id)
+		}
+	}
+	return store.Decision{Tag: store.DecisionForward, Recipients: out}
+}
+
+// decideByTaskMaster asks the TaskMaster (messages/authorize) and records the verdict with
+// a compare-and-set; when another verdict won, that one counts.
+func (s *Server) decideByTaskMaster(ctx context.Context, t store.Task, m store.Message, parts protocol.MessageParts) (store.Decision, error) {
+	decision, err := s.authorizeMessage(ctx, t, m, parts)
+	if err != nil {
+		return store.Decision{}, err
+	}
+	won, err := s.store.SetMessageDecision(ctx, m.ID, decision)
+	if err != nil && !errors.Is(err, store.ErrStateChanged) {
+		return store.Decision{}, storeErr("record message decision", err)
+	}
+	return won, nil
 }
 
 // keepMembers returns the ids of want that are among members, each once, in want's order

@@ -186,8 +186,9 @@ type ConversationStore interface {
 // MessageStore persists messages, their sequence numbers and the TM decision.
 type MessageStore interface {
 	// AppendMessage stores m with the next sequence number of its
-	// conversation (strictly increasing per conversation) and the decision
-	// pending, and touches the conversation (as TouchConversation with
+	// conversation (strictly increasing per conversation) and m.Decision
+	// (pending when its tag is empty; a forward or block decision known before
+	// the insert is stored at once, saving a second write), and touches the conversation (as TouchConversation with
 	// m.CreatedAt), in one transaction. It returns the stored record once it
 	// is committed. TaskID defaults to the conversation's task. It fails with
 	// ErrNotFound when the conversation, the sender or the reply target (in

@@ -87,7 +87,21 @@ func (s *Store) AppendMessage(ctx context.Context, m store.Message) (store.Messa
 		tagged = string(b)
 	}
 	m.CreatedAt = m.CreatedAt.UTC().Truncate(time.Microsecond)
-	m.Decision = store.Decision{Tag: store.DecisionPending}
+	decisionJSON := pendingJSON
+	switch m.Decision.Tag {
+	case "", store.DecisionPending:
+		m.Decision = store.Decision{Tag: store.DecisionPending}
+	case store.DecisionForward, store.DecisionBlock:
+		m.Decision = normalizeDecision(m.Decision)
+		m.Decision.Recipients = slices.Clone(m.Decision.Recipients)
+		b, err := json.Marshal(m.Decision)
+		if err != nil {
+			return store.Message{}, fmt.Errorf("append message: encode decision: %w", err)
+		}
+		decisionJSON = string(b)
+	default:
+		return store.Message{}, fmt.Errorf("append message: decision tag %q: %w", m.Decision.Tag, store.ErrInvalid)
+	}
 	at := toMicro(m.CreatedAt)
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		var taskID string
@@ -114,7 +128,7 @@ func (s *Store) AppendMessage(ctx context.Context, m store.Message) (store.Messa
 			}
 		}
 		_, err = tx.StmtContext(ctx, s.st.appendInsert).ExecContext(ctx, m.ID, m.ConversationID, m.TaskID, m.SenderID, m.Seq, optString(m.ReplyToID),
-			m.Parts, tagged, pendingJSON, at)
+			m.Parts, tagged, decisionJSON, at, string(m.Decision.Tag))
 		return mapErr(err)
 	})
 	if err != nil {

@@ -17,7 +17,7 @@ const (
 		WHERE id = ?2 RETURNING last_seq, task_id`
 	sqlAppendReplyCheck = `SELECT COUNT(*) FROM messages WHERE id = ? AND conversation_id = ?`
 	sqlAppendInsert     = `INSERT INTO messages (` + messageColumns + `, decision_tag)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')`
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	sqlDecisionSet = `UPDATE messages SET decision_tag = ?, decision = ?
 		WHERE id = ? AND decision_tag = 'pending'`
 	sqlDecisionGet = `SELECT decision FROM messages WHERE id = ?`

@@ -14,6 +14,7 @@ func messageCases() []testCase {
 		{"Messages/AppendErrors", testMessageAppendErrors},
 		{"Messages/SeqPerConversation", testMessageSeqPerConversation},
 		{"Messages/Decision", testMessageDecision},
+		{"Messages/DecisionAtAppend", testMessageDecisionAtAppend},
 		{"Messages/ListNewest", testMessageListNewest},
 		{"Messages/ListForwardPaging", testMessageListForward},
 		{"Messages/Visibility", testMessageVisibility},
@@ -362,4 +363,37 @@ func testMessageVisibility(t *testing.T, e *env) {
 		}
 		same(t, mine, messageIDs(want), "CanSee")
 	}
+}
+
+// testMessageDecisionAtAppend: a decision known before the insert is stored with the row;
+// later compare-and-sets lose against it; visibility follows it at once.
+func testMessageDecisionAtAppend(t *testing.T, e *env) {
+	ids := e.agents("ag", 3)
+	c := e.conv(e.task(ids[0], ids[1], ids[2]), ids[0], ids[1], ids[2])
+	in := e.newMessage(c, ids[0])
+	in.Decision = store.Decision{Tag: store.DecisionForward, Recipients: []string{ids[1]}, Reason: "dropped"}
+	m, err := e.s.AppendMessage(e.ctx, in)
+	must(t, err, "AppendMessage with a decision")
+	want := store.Decision{Tag: store.DecisionForward, Recipients: []string{ids[1]}}
+	same(t, m.Decision, want, "returned decision")
+	stored, err := e.s.GetMessage(e.ctx, m.ID)
+	must(t, err, "GetMessage")
+	same(t, stored.Decision, want, "stored decision")
+	cur, err := e.s.SetMessageDecision(e.ctx, m.ID, store.Decision{Tag: store.DecisionBlock})
+	wantErr(t, err, store.ErrStateChanged, "decision after a decided append")
+	same(t, cur, want, "the append's decision wins")
+	for viewer, visible := range map[string]bool{ids[1]: true, ids[2]: false} {
+		ms, _, err := e.s.ListMessages(e.ctx, c.ID, store.MessageViewer{AgentID: viewer}, nil, 10)
+		must(t, err, "ListMessages")
+		if got := len(ms) == 1; got != visible {
+			t.Fatalf("viewer %s sees the message: %v, want %v", viewer, got, visible)
+		}
+	}
+	bad := e.newMessage(c, ids[0])
+	bad.Decision = store.Decision{Tag: "maybe"}
+	_, err = e.s.AppendMessage(e.ctx, bad)
+	wantErr(t, err, store.ErrInvalid, "unknown decision tag")
+	pending, err := e.s.AppendMessage(e.ctx, e.newMessage(c, ids[0]))
+	must(t, err, "AppendMessage without a decision")
+	same(t, pending.Decision, store.Decision{Tag: store.DecisionPending}, "default decision")
 }
