@@ -122,6 +122,7 @@ interruption), 2 usage error.`,
 	add("tasks", newTaskCmd(a), newConvCmd(a))
 	add("messages", newSendCmd(a), newHistoryCmd(a), newListenCmd(a))
 	add("tm", newTMCmd(a))
+	addBenchCmds(root, a)
 	return root
 }
 

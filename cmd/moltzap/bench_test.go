@@ -1,0 +1,300 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/moltzap/moltzap-go/runtime/loadgen"
+	"github.com/moltzap/moltzap-go/runtime/wire"
+)
+
+// Tests of `moltzap bench`: flag checks in-process, the workloads end to end through the
+// built binary with --spawn.
+
+func TestBenchUsageErrors(t *testing.T) {
+	isolate(t)
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"bench", "connect", "--url", "http://10.1.2.3:8080"}, `--url "http://10.1.2.3:8080": host "10.1.2.3" is not a loopback address`},
+		{[]string{"bench", "dm", "--url", "http://example.com"}, "not a loopback address"},
+		{[]string{"--server", "http://192.0.2.1:8080", "bench", "dm"}, `--server "http://192.0.2.1:8080"`},
+		{[]string{"bench", "dm", "--url", "ftp://127.0.0.1"}, "--url"},
+		{[]string{"bench", "dm", "--count", "0"}, "--count 0"},
+		{[]string{"bench", "fanout", "--count", "-5"}, "--count -5"},
+		{[]string{"bench", "dm", "--count", "2000000"}, "--count 2000000"},
+		{[]string{"bench", "dm", "--duration", "-1s"}, "--duration -1s"},
+		{[]string{"bench", "connect", "--duration", "0s"}, "--duration 0s"},
+		{[]string{"bench", "connect", "--duration", "2h"}, "--duration 2h0m0s"},
+		{[]string{"bench", "connect", "--spawn", "--url", "http://127.0.0.1:8080"}, "--spawn and --url are mutually exclusive"},
+		{[]string{"bench", "connect", "--spawn", "--server-pid", "1"}, "--spawn and --server-pid"},
+		{[]string{"bench", "connect", "--server-pid", "0"}, "--server-pid 0"},
+		{[]string{"bench", "dm", "--concurrency", "-1"}, "--concurrency -1"},
+		{[]string{"bench", "fanout", "--group-size", "1"}, "--group-size 1"},
+		{[]string{"bench", "connect", "--source-addr", "127.0.0.2,10.0.0.1"}, `--source-addr "10.0.0.1"`},
+		{[]string{"bench", "dm", "--group-size", "5"}, "unknown flag: --group-size"},
+		{[]string{"bench", "bogus"}, `unknown command "bogus" for "moltzap bench"`},
+		{[]string{"bench", "dm", "extra"}, `unexpected argument "extra"`},
+	}
+	for _, c := range cases {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			r := invoke(t, c.args...)
+			if r.code != exitUsage {
+				t.Fatalf("exit code %d, want 2\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+			}
+			if !strings.Contains(r.stderr, c.want) {
+				t.Errorf("stderr lacks %q:\n%s", c.want, r.stderr)
+			}
+			if !strings.Contains(r.stderr, "--help' for usage") {
+				t.Errorf("stderr has no help hint:\n%s", r.stderr)
+			}
+			if r.stdout != "" {
+				t.Errorf("stdout not empty: %q", r.stdout)
+			}
+		})
+	}
+}
+
+func TestBenchEnvironmentServerMustBeLoopback(t *testing.T) {
+	isolate(t)
+	t.Setenv(envServer, "http://192.0.2.1:8080")
+	r := invoke(t, "bench", "dm")
+	if r.code != exitUsage || !strings.Contains(r.stderr, envServer) || !strings.Contains(r.stderr, "loopback") {
+		t.Fatalf("code %d stderr %q; want 2 naming %s and loopback", r.code, r.stderr, envServer)
+	}
+}
+
+func TestBenchBaseURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"http://127.0.0.1:8080":   "http://127.0.0.1:8080",
+		"http://127.0.0.1:8080/":  "http://127.0.0.1:8080",
+		"ws://localhost:9000/ws":  "http://localhost:9000",
+		"wss://[::1]:9000/ws":     "https://[::1]:9000",
+		"http://127.8.9.10:1/api": "http://127.8.9.10:1/api",
+	} {
+		got, err := benchBaseURL(in)
+		if err != nil || got != want {
+			t.Errorf("benchBaseURL(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"http://10.0.0.1:8080", "http://localhost.example.com", "http://u:p@127.0.0.1:1", "mailto:x"} {
+		if got, err := benchBaseURL(in); err == nil {
+			t.Errorf("benchBaseURL(%q) = %q, want an error", in, got)
+		}
+	}
+}
+
+func TestBenchRateLimitedFailure(t *testing.T) {
+	we := &wire.Error{Code: -32004, Message: "Too many requests"}
+	err := benchFailure(fmt.Errorf("dm: messages/send: %w (raise the limits)", we), false, nil)
+	text := describeError(err)
+	if !strings.Contains(text, "dm: messages/send: server error -32004 RateLimited: Too many requests (raise the limits)") {
+		t.Errorf("describeError = %q", text)
+	}
+	if h := hintOf(err); !strings.Contains(h, "--messages-per-minute") || !strings.Contains(h, "--spawn") {
+		t.Errorf("hint = %q", h)
+	}
+	other := benchFailure(errors.New("dial: refused"), false, nil)
+	if other.Error() != "dial: refused" || hintOf(other) != "" {
+		t.Errorf("plain error changed: %v (hint %q)", other, hintOf(other))
+	}
+}
+
+func TestBenchProgressPlainLines(t *testing.T) {
+	var buf bytes.Buffer
+	p := &benchProgress{w: &buf, label: "bench dm", unit: "messages", plain: true}
+	p.start()
+	for i := 1; i <= 200; i++ {
+		p.update(i, 200)
+	}
+	p.finish()
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 4 || !strings.Contains(lines[3], "200/200 messages (100%)") {
+		t.Errorf("plain progress:\n%s", buf.String())
+	}
+	if isTerminal(&buf) {
+		t.Error("a buffer is not a terminal")
+	}
+	var quiet bytes.Buffer
+	q := &benchProgress{w: &quiet, label: "bench dm", unit: "messages"} // --json, not a terminal
+	q.start()
+	q.update(200, 200)
+	q.finish()
+	if quiet.Len() != 0 {
+		t.Errorf("progress with --json off a terminal: %q", quiet.String())
+	}
+}
+
+func TestBenchLineWatcherAndTail(t *testing.T) {
+	found := make(chan string, 1)
+	lw := &lineWatcher{prefix: benchListeningPrefix, found: found}
+	for _, s := range []string{"noise\nlisten", "ing 127.0.0.1:4", "242\nmore\n"} {
+		if n, err := lw.Write([]byte(s)); n != len(s) || err != nil {
+			t.Fatalf("Write = %d, %v", n, err)
+		}
+	}
+	if got := <-found; got != "127.0.0.1:4242" {
+		t.Errorf("address %q", got)
+	}
+	tb := &tailBuffer{max: 5}
+	_, _ = tb.Write([]byte("abc"))
+	_, _ = tb.Write([]byte("defgh"))
+	if tb.String() != "defgh" {
+		t.Errorf("tail %q", tb.String())
+	}
+}
+
+// --- end to end ---------------------------------------------------------------------------
+
+var spawnedRe = regexp.MustCompile(`spawned server pid (\d+) on (\S+) \(data (.+)\)`)
+
+// benchRun runs the binary with a bound of its own (bench runs are longer than the e2e
+// helper's 20 s allow).
+func benchRun(e *e2e, args ...string) cliResult {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
+	defer cancel()
+	cmd := e.command(ctx, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		code = ee.ExitCode()
+	case err != nil:
+		e.t.Fatalf("run %v: %v", args, err)
+	}
+	return cliResult{code: code, stdout: out.String(), stderr: errb.String()}
+}
+
+// checkSpawnedGone finds the spawned server's pid and data directory on stderr and checks
+// that the process has ended and the directory is removed.
+func checkSpawnedGone(t *testing.T, stderr string) {
+	t.Helper()
+	m := spawnedRe.FindStringSubmatch(stderr)
+	if m == nil {
+		t.Fatalf("no 'spawned server pid' line on stderr:\n%s", stderr)
+	}
+	pid, _ := strconv.Atoi(m[1])
+	if !strings.HasPrefix(m[2], "http://127.0.0.1:") {
+		t.Errorf("spawned server URL %q is not on 127.0.0.1", m[2])
+	}
+	if runtime.GOOS != "windows" {
+		if p, err := os.FindProcess(pid); err == nil {
+			if err := p.Signal(syscall.Signal(0)); err == nil {
+				_ = p.Kill()
+				t.Errorf("spawned server pid %d still runs after bench exited", pid)
+			}
+		}
+	}
+	if _, err := os.Stat(m[3]); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("spawned server's data directory %s remains (stat: %v)", m[3], err)
+		_ = os.RemoveAll(m[3])
+	}
+}
+
+func TestBenchEndToEnd(t *testing.T) {
+	e := newE2E(t) // the binary, and a server with the default (low) rate limits
+
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"bench", "connect", "--spawn", "--count", "20", "--duration", "30s"},
+			[]string{"connect", "20 of 20 (stopped by count)", "connects/s", "latency p99", "rss_bytes_per_conn"}},
+		{[]string{"bench", "dm", "--spawn", "--count", "30", "--duration", "30s"},
+			[]string{"dm", "30 of 30 (stopped by count)", "messages/s", "latency p50", "latency max"}},
+		{[]string{"bench", "fanout", "--spawn", "--group-size", "5", "--count", "10", "--duration", "30s"},
+			[]string{"fanout", "10 of 10 (stopped by count)", "deliveries/s", "messages_per_s", "recipients"}},
+	} {
+		t.Run(strings.Join(c.args[1:], " "), func(t *testing.T) {
+			r := benchRun(e, c.args...)
+			if r.code != 0 {
+				t.Fatalf("exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+			}
+			if !regexp.MustCompile(`(?m)^workload\s+` + c.args[1] + `$`).MatchString(r.stdout) {
+				t.Errorf("no 'workload %s' row:\n%s", c.args[1], r.stdout)
+			}
+			if !regexp.MustCompile(`(?m)^rate\s+[1-9]\d* \S+/s$`).MatchString(r.stdout) {
+				t.Errorf("no positive rate row:\n%s", r.stdout)
+			}
+			for _, w := range c.want {
+				if runtime.GOOS != "linux" && w == "rss_bytes_per_conn" {
+					continue
+				}
+				if !strings.Contains(r.stdout, w) {
+					t.Errorf("stdout lacks %q:\n%s", w, r.stdout)
+				}
+			}
+			checkSpawnedGone(t, r.stderr)
+		})
+	}
+
+	t.Run("json", func(t *testing.T) {
+		r := benchRun(e, "--json", "bench", "dm", "--spawn", "--count", "30", "--concurrency", "3", "--duration", "30s")
+		if r.code != 0 {
+			t.Fatalf("exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+		}
+		var res loadgen.Result
+		dec := json.NewDecoder(strings.NewReader(r.stdout))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&res); err != nil {
+			t.Fatalf("stdout is not a Result: %v\n%s", err, r.stdout)
+		}
+		if dec.More() {
+			t.Errorf("more than one JSON value on stdout:\n%s", r.stdout)
+		}
+		if res.Workload != "dm" || res.Count != 30 || res.Planned != 30 || res.StoppedBy != loadgen.StoppedByCount ||
+			res.Rate <= 0 || res.RateUnit != "messages/s" || res.Latency == nil || res.Latency.P99 <= 0 || res.Extra["pairs"] != 3 {
+			t.Errorf("result %+v (latency %+v)", res, res.Latency)
+		}
+		if strings.Contains(r.stderr, "%)") {
+			t.Errorf("progress lines with --json off a terminal:\n%s", r.stderr)
+		}
+		checkSpawnedGone(t, r.stderr)
+	})
+
+	t.Run("rate limited server", func(t *testing.T) {
+		// The e2e server keeps the default limits (60 messages a minute per agent).
+		r := benchRun(e, "bench", "dm", "--count", "100", "--duration", "30s")
+		if r.code != exitFailure {
+			t.Fatalf("exit %d, want 1\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+		}
+		for _, w := range []string{"dm: messages/send: server error -32004 RateLimited", "moltzap: hint:", "--messages-per-minute", "partial result"} {
+			if !strings.Contains(r.stderr, w) {
+				t.Errorf("stderr lacks %q:\n%s", w, r.stderr)
+			}
+		}
+		if !strings.Contains(r.stdout, "(stopped by error)") {
+			t.Errorf("partial result:\n%s", r.stdout)
+		}
+	})
+
+	t.Run("interrupt", func(t *testing.T) {
+		p := e.start("bench", "fanout", "--spawn", "--group-size", "5", "--count", "1000000", "--duration", "60s")
+		p.waitStderr("spawned server pid")
+		time.Sleep(300 * time.Millisecond)
+		if code := p.interrupt(); code != exitFailure {
+			t.Fatalf("exit %d after SIGINT, want 1\nstderr: %s", code, p.stderr.String())
+		}
+		if !strings.Contains(p.stderr.String(), "moltzap: interrupted") {
+			t.Errorf("stderr:\n%s", p.stderr.String())
+		}
+		checkSpawnedGone(t, p.stderr.String())
+	})
+}
