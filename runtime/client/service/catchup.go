@@ -1,0 +1,235 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/moltzap/moltzap-go/generated/protocol"
+	"github.com/moltzap/moltzap-go/runtime/client"
+)
+
+// freeze holds every conversation's catch-up cursor (the connection went down): messages
+// seen from now on raise the highest seq but not the point the next catch-up starts from.
+func (s *Service) freeze() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, cs := range s.convs {
+		cs.frozen = true
+	}
+}
+
+// scheduleCatchUp runs CatchUp in the background; a request made while one runs makes it
+// run once more afterwards.
+func (s *Service) scheduleCatchUp() {
+	s.freeze()
+	s.catchMu.Lock()
+	defer s.catchMu.Unlock()
+	if s.closed {
+		return
+	}
+	if s.catchRunning {
+		s.catchAgain = true
+		return
+	}
+	s.catchRunning = true
+	s.wg.Add(1)
+	go s.catchUpLoop()
+}
+
+func (s *Service) catchUpLoop() {
+	defer s.wg.Done()
+	for {
+		if err := s.CatchUp(s.ctx); err != nil && s.ctx.Err() == nil {
+			s.log.Warn("moltzap service: catch-up incomplete", "err", err)
+		}
+		s.catchMu.Lock()
+		if !s.catchAgain || s.closed {
+			s.catchRunning = false
+			s.catchMu.Unlock()
+			return
+		}
+		s.catchAgain = false
+		s.catchMu.Unlock()
+	}
+}
+
+// catchUpTarget is a snapshot of what one conversation's catch-up needs.
+type catchUpTarget struct {
+	convID, taskID string
+	cursor         int64
+	hasCursor      bool
+	baseline       time.Time
+}
+
+// CatchUp recovers the messages missed while the connection was down: it re-reads the
+// conversation list (reporting archive changes), then pages every member, non-archived
+// conversation forward with messages/list from its cursor (the highest seq seen before
+// the disconnect) until hasMore is false. Recovered messages go through the
+// de-duplication window and are delivered to the Messages subscribers. A conversation
+// whose catch-up fails keeps its cursor for the next attempt. It runs by itself after
+// every reconnect of the client.
+func (s *Service) CatchUp(ctx context.Context) error {
+	if err := s.refresh(ctx); err != nil {
+		return fmt.Errorf("moltzap service: catch-up: %w", err)
+	}
+	var errs []error
+	for _, t := range s.catchUpTargets() {
+		if err := s.catchUpConversation(ctx, t); err != nil {
+			errs = append(errs, fmt.Errorf("conversation %s: %w", t.convID, err))
+			if errors.Is(err, client.ErrNotConnected) || ctx.Err() != nil {
+				break // the next reconnect tries again
+			}
+			continue
+		}
+		s.mu.Lock()
+		if cs, ok := s.convs[t.convID]; ok {
+			cs.thaw()
+		}
+		s.mu.Unlock()
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("moltzap service: catch-up: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+// refresh re-reads the conversation list: new conversations are added (with no baseline:
+// all their visible messages are new), changes of the archived state are emitted, and
+// conversations the agent no longer belongs to lose this agent from their participants.
+func (s *Service) refresh(ctx context.Context) error {
+	s.mu.Lock()
+	before := make(map[string]bool, len(s.convs))
+	for id := range s.convs {
+		before[id] = true
+	}
+	s.mu.Unlock()
+	items, err := s.listConversations(ctx)
+	if err != nil {
+		return fmt.Errorf("reload conversations: %w", err)
+	}
+	type change struct {
+		ev       ConversationEvent
+		archived bool
+	}
+	var changes []change
+	s.mu.Lock()
+	listed := map[string]bool{}
+	for _, it := range items {
+		cs, c := s.applyListItem(it, false)
+		listed[cs.info.ID] = true
+		if c != 0 {
+			changes = append(changes, change{ConversationEvent{TaskID: cs.info.TaskID, ConversationID: cs.info.ID}, c > 0})
+		}
+	}
+	for id := range before {
+		if cs, ok := s.convs[id]; ok && !listed[id] {
+			cs.info.Participants = removeString(cs.info.Participants, s.self)
+		}
+	}
+	s.mu.Unlock()
+	for _, c := range changes {
+		s.emitArchive(c.ev, c.archived)
+	}
+	return nil
+}
+
+// catchUpTargets snapshots the conversations to catch up; the others are thawed.
+func (s *Service) catchUpTargets() []catchUpTarget {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []catchUpTarget
+	for id, cs := range s.convs {
+		if cs.info.Archived || !cs.isMember(s.self) || cs.info.TaskID == "" {
+			cs.thaw()
+			continue
+		}
+		out = append(out, catchUpTarget{
+			convID: id, taskID: cs.info.TaskID,
+			cursor: cs.cursor, hasCursor: cs.hasCursor, baseline: cs.baseline,
+		})
+	}
+	return out
+}
+
+// catchUpConversation recovers one conversation's missed messages.
+func (s *Service) catchUpConversation(ctx context.Context, t catchUpTarget) error {
+	switch {
+	case t.hasCursor:
+		return s.pageForward(ctx, t, t.cursor, time.Time{})
+	case t.baseline.IsZero():
+		return s.pageForward(ctx, t, 0, time.Time{})
+	}
+	// Loaded by Start with no seq known: the newest page usually covers everything after
+	// the baseline; when it does not, scan forward from the start.
+	res, err := s.listMessages(ctx, t, nil)
+	if err != nil {
+		return err
+	}
+	if res.HasMore && (len(res.Messages) == 0 || after(res.Messages[0], t.baseline)) {
+		return s.pageForward(ctx, t, 0, t.baseline)
+	}
+	for _, m := range res.Messages {
+		s.catchMessage(t, m, t.baseline)
+	}
+	return nil
+}
+
+// pageForward lists the conversation's messages after since, page by page, until hasMore
+// is false.
+func (s *Service) pageForward(ctx context.Context, t catchUpTarget, since int64, baseline time.Time) error {
+	for {
+		seq := formatSeq(since)
+		res, err := s.listMessages(ctx, t, &seq)
+		if err != nil {
+			return err
+		}
+		for _, m := range res.Messages {
+			s.catchMessage(t, m, baseline)
+		}
+		if !res.HasMore || len(res.Messages) == 0 {
+			return nil
+		}
+		last, ok := parseSeq(res.Messages[len(res.Messages)-1].Seq)
+		if !ok || last <= since {
+			return fmt.Errorf("messages/list did not advance past seq %d", since)
+		}
+		since = last
+	}
+}
+
+// catchMessage delivers a listed message, or only records it when it is not after baseline.
+func (s *Service) catchMessage(t catchUpTarget, m protocol.Message, baseline time.Time) {
+	s.deliver(t.taskID, m, baseline.IsZero() || after(m, baseline))
+}
+
+func (s *Service) listMessages(ctx context.Context, t catchUpTarget, since *protocol.Seq) (protocol.MessagesListResult, error) {
+	limit := protocol.PageLimit(messagesPageSize)
+	var res protocol.MessagesListResult
+	err := retryRateLimited(ctx, func() error {
+		var err error
+		res, err = s.conn.MessagesList(ctx, protocol.MessagesListParams{
+			TaskID: protocol.TaskID(t.taskID), ConversationID: protocol.ConversationID(t.convID),
+			SinceSeq: since, Limit: &limit,
+		})
+		return err
+	})
+	return res, err
+}
+
+// after reports whether m was created after t (an unparsable time counts as after).
+func after(m protocol.Message, t time.Time) bool {
+	c, err := parseTime(m.CreatedAt)
+	return err != nil || c.After(t)
+}
+
+func removeString(xs []string, x string) []string {
+	out := xs[:0:0]
+	for _, v := range xs {
+		if v != x {
+			out = append(out, v)
+		}
+	}
+	return out
+}

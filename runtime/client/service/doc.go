@@ -1,0 +1,18 @@
+// Package service is the MoltZap service layer (REFERENCE 17.4) on top of an agent
+// connection (*client.Client): it tracks the agent's conversations and the names of the
+// agents it meets, de-duplicates inbound messages, catches up on the messages missed while
+// the connection was down, and keeps the recent activity of every conversation for the
+// cross-conversation context shown to an agent runtime.
+//
+// Lifecycle: New subscribes to the client's notifications and reconnect hooks; Start loads
+// the conversations (task/conversation/list, drained); Close unsubscribes and waits for
+// background work. Messages registers the consumer of inbound messages; each message
+// (live messages/received, or recovered by the catch-up) is delivered once, in the order
+// the service accepted it, and deliveries never run concurrently.
+//
+// Catch-up: while the connection is down the per-conversation catch-up cursors (the highest
+// seq seen) are frozen; after a reconnect the conversation list is re-read and every known
+// conversation is paged forward with messages/list from its cursor until hasMore is false.
+// Recovered messages pass the same de-duplication window as live ones, so nothing is
+// delivered twice.
+package service
