@@ -19,6 +19,7 @@ const (
 	contextPkg    = "context"
 	wirePkg       = "github.com/moltzap/moltzap-go/runtime/wire"
 	jsonschemaPkg = "github.com/santhosh-tekuri/jsonschema/v5"
+	fastPkg       = "github.com/moltzap/moltzap-go/runtime/schemacheck"
 	syncPkg       = "sync"
 	bytesPkg      = "bytes"
 	stringsPkg    = "strings"

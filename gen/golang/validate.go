@@ -83,9 +83,29 @@ func (e *emitter) compiler(f *jen.File) {
 		jen.Return(jen.Id("p").Op("+").Lit(": ").Op("+").Id("e").Dot("Reason")),
 	)
 	f.Line()
-	f.Comment("Validate checks raw JSON against the schema ref (\"#/$defs/<Name>\") with jsonschema/v5.")
-	f.Comment("A mismatch is a *SchemaError.")
+	f.Comment("fast holds the byte-level validators, compiled once from the embedded schema. They give")
+	f.Comment("jsonschema/v5's verdict on every instance (runtime/schemacheck proves it against the")
+	f.Comment("reference with synthesised, mutated and fuzzed instances) without decoding into any.")
+	f.Var().Id("fast").Op("=").Qual(syncPkg, "OnceValues").Call(jen.Func().Params().Params(jen.Op("*").Qual(fastPkg, "Set"), jen.Error()).Block(
+		jen.Return(jen.Qual(fastPkg, "Compile").Call(jen.Id("schemaJSON"))),
+	))
+	f.Line()
+	f.Comment("Validate checks raw JSON against the schema ref (\"#/$defs/<Name>\"). A mismatch is a")
+	f.Comment("*SchemaError. It is the fast path; ValidateReference gives the same verdict with")
+	f.Comment("jsonschema/v5.")
 	f.Func().Id("Validate").Params(jen.Id("ref").String(), jen.Id("raw").Index().Byte()).Error().Block(
+		jen.List(jen.Id("set"), jen.Err()).Op(":=").Id("fast").Call(),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Qual(fmtPkg, "Errorf").Call(jen.Lit("protocol schema: %w"), jen.Err()))),
+		jen.Err().Op("=").Id("set").Dot("Validate").Call(jen.Id("ref"), jen.Id("raw")),
+		jen.Var().Id("fe").Op("*").Qual(fastPkg, "Error"),
+		jen.If(jen.Qual(errorsPkg, "As").Call(jen.Err(), jen.Op("&").Id("fe"))).Block(
+			jen.Return(jen.Op("&").Id("SchemaError").Values(jen.Dict{jen.Id("Schema"): jen.Id("ref"), jen.Id("Pointer"): jen.Id("fe").Dot("Pointer"), jen.Id("Reason"): jen.Id("fe").Dot("Reason")}))),
+		jen.Return(jen.Err()),
+	)
+	f.Line()
+	f.Comment("ValidateReference checks raw JSON against the schema ref with jsonschema/v5, the reference")
+	f.Comment("implementation (slower). A mismatch is a *SchemaError.")
+	f.Func().Id("ValidateReference").Params(jen.Id("ref").String(), jen.Id("raw").Index().Byte()).Error().Block(
 		jen.Id("cs").Op(":=").Id("compiled").Call(),
 		jen.If(jen.Id("cs").Dot("err").Op("!=").Nil()).Block(jen.Return(jen.Qual(fmtPkg, "Errorf").Call(jen.Lit("protocol schema: %w"), jen.Id("cs").Dot("err")))),
 		jen.List(jen.Id("s"), jen.Id("ok")).Op(":=").Id("cs").Dot("byRef").Index(jen.Id("ref")),

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	schemacheck "github.com/moltzap/moltzap-go/runtime/schemacheck"
 	v5 "github.com/santhosh-tekuri/jsonschema/v5"
 	"sync"
 )
@@ -223,9 +224,36 @@ func (e *SchemaError) Error() string {
 	return p + ": " + e.Reason
 }
 
-// Validate checks raw JSON against the schema ref ("#/$defs/<Name>") with jsonschema/v5.
-// A mismatch is a *SchemaError.
+// fast holds the byte-level validators, compiled once from the embedded schema. They give
+// jsonschema/v5's verdict on every instance (runtime/schemacheck proves it against the
+// reference with synthesised, mutated and fuzzed instances) without decoding into any.
+var fast = sync.OnceValues(func() (*schemacheck.Set, error) {
+	return schemacheck.Compile(schemaJSON)
+})
+
+// Validate checks raw JSON against the schema ref ("#/$defs/<Name>"). A mismatch is a
+// *SchemaError. It is the fast path; ValidateReference gives the same verdict with
+// jsonschema/v5.
 func Validate(ref string, raw []byte) error {
+	set, err := fast()
+	if err != nil {
+		return fmt.Errorf("protocol schema: %w", err)
+	}
+	err = set.Validate(ref, raw)
+	var fe *schemacheck.Error
+	if errors.As(err, &fe) {
+		return &SchemaError{
+			Pointer: fe.Pointer,
+			Reason:  fe.Reason,
+			Schema:  ref,
+		}
+	}
+	return err
+}
+
+// ValidateReference checks raw JSON against the schema ref with jsonschema/v5, the reference
+// implementation (slower). A mismatch is a *SchemaError.
+func ValidateReference(ref string, raw []byte) error {
 	cs := compiled()
 	if cs.err != nil {
 		return fmt.Errorf("protocol schema: %w", cs.err)

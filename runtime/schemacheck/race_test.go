@@ -1,0 +1,5 @@
+//go:build race
+
+package schemacheck_test
+
+const raceEnabled = true
