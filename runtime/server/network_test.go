@@ -122,6 +122,8 @@ func TestBadInputTable(t *testing.T) {
 		{"unknown param", `{"jsonrpc":"2.0","id":"p1","method":"network/ping","params":{"unexpected":1}}`, -32602, "p1"},
 		{"params not an object", `{"jsonrpc":"2.0","id":"p2","method":"network/ping","params":[1]}`, -32602, "p2"},
 		{"bad uuid", `{"jsonrpc":"2.0","id":"p3","method":"agents/lookup","params":{"agentIds":["nope"]}}`, -32602, "p3"},
+		{"huge number (jsonschema/v5 panics on it)", `{"jsonrpc":"2.0","id":"p5","method":"agents/list","params":{"limit":1e1000001}}`, -32602, "p5"},
+		{"integral float is an integer, out of range", `{"jsonrpc":"2.0","id":"p6","method":"agents/list","params":{"limit":2.01e2}}`, -32602, "p6"},
 		{"too many ids", `{"jsonrpc":"2.0","id":"p4","method":"agents/lookup","params":{"agentIds":[` + strings.Repeat(`"`+a.ID+`",`, 100) + `"` + a.ID + `"]}}`, -32602, "p4"},
 	}
 	for _, c := range cases {
