@@ -3,6 +3,7 @@ package client_test
 import (
 	"context"
 	"errors"
+	"github.com/moltzap/moltzap-go/runtime/client/internal/clienttest"
 	"testing"
 	"time"
 
@@ -146,8 +147,8 @@ func TestDialErrors(t *testing.T) {
 	}
 
 	// Nothing listens there: the dial fails without retrying.
-	dead := newProxy(t, "127.0.0.1:1")
-	_, err = client.Dial(ctx, options(dead.url(), reg))
+	dead := clienttest.NewProxy(t, "127.0.0.1:1")
+	_, err = client.Dial(ctx, options(dead.URL(), reg))
 	if err == nil {
 		t.Fatal("dial through a dead proxy succeeded")
 	}

@@ -2,19 +2,12 @@ package client_test
 
 import (
 	"context"
-	"fmt"
-	"io"
-	"net"
-	"net/http/httptest"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/moltzap/moltzap-go/runtime/client"
+	"github.com/moltzap/moltzap-go/runtime/client/internal/clienttest"
 	"github.com/moltzap/moltzap-go/runtime/server"
-	"github.com/moltzap/moltzap-go/runtime/store/sqlite"
 )
 
 // fastBackoff keeps reconnect tests short.
@@ -30,33 +23,13 @@ type env struct {
 
 func newEnv(t *testing.T, mod ...func(*server.Config)) *env {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), t.TempDir())
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	cfg := server.Config{}
-	for _, m := range mod {
-		m(&cfg)
-	}
-	srv, err := server.New(cfg, st)
-	if err != nil {
-		t.Fatalf("new server: %v", err)
-	}
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-		hs.Close()
-		_ = st.Close()
-	})
-	return &env{t: t, url: hs.URL, owner: uuid.NewString(), secret: cfg.AdminSecret}
+	var secret string
+	srv := clienttest.NewServer(t, append(mod, func(c *server.Config) { secret = c.AdminSecret })...)
+	return &env{t: t, url: srv.URL, owner: srv.Owner, secret: secret}
 }
 
 // uniqueName returns a valid, unique agent name.
-func uniqueName(prefix string) string {
-	return fmt.Sprintf("%s-%s", prefix, strings.ReplaceAll(uuid.NewString(), "-", "")[:10])
-}
+func uniqueName(prefix string) string { return clienttest.UniqueName(prefix) }
 
 // agent registers an agent over HTTP and claims it for the env's owner, so that every
 // agent of a test passes the contact policy.
@@ -130,69 +103,5 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting until %s", what)
 		}
 		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-// proxy forwards TCP connections to a target and can cut every one of them, which the
-// client sees as a socket ending without a close handshake (1006).
-type proxy struct {
-	ln     net.Listener
-	target string
-
-	mu    sync.Mutex
-	conns []net.Conn
-}
-
-func newProxy(t *testing.T, targetURL string) *proxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("proxy listen: %v", err)
-	}
-	p := &proxy{ln: ln, target: strings.TrimPrefix(targetURL, "http://")}
-	go p.serve()
-	t.Cleanup(func() {
-		_ = ln.Close()
-		p.cut()
-	})
-	return p
-}
-
-// url is the proxy's http:// address.
-func (p *proxy) url() string { return "http://" + p.ln.Addr().String() }
-
-func (p *proxy) serve() {
-	for {
-		down, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		up, err := net.Dial("tcp", p.target)
-		if err != nil {
-			_ = down.Close()
-			continue
-		}
-		p.mu.Lock()
-		p.conns = append(p.conns, down, up)
-		p.mu.Unlock()
-		go pipe(down, up)
-		go pipe(up, down)
-	}
-}
-
-func pipe(dst, src net.Conn) {
-	_, _ = io.Copy(dst, src)
-	_ = dst.Close()
-	_ = src.Close()
-}
-
-// cut closes every proxied connection, both sides.
-func (p *proxy) cut() {
-	p.mu.Lock()
-	conns := p.conns
-	p.conns = nil
-	p.mu.Unlock()
-	for _, c := range conns {
-		_ = c.Close()
 	}
 }

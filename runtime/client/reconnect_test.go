@@ -3,6 +3,7 @@ package client_test
 import (
 	"context"
 	"errors"
+	"github.com/moltzap/moltzap-go/runtime/client/internal/clienttest"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -39,9 +40,9 @@ func TestReconnect(t *testing.T) {
 	}
 	disconnects := make(chan disconnect, 4)
 	reconnects := make(chan protocol.HelloOk, 4)
-	px := newProxy(t, e.url)
+	px := clienttest.NewProxy(t, e.url)
 	var self atomic.Pointer[client.Client] // the callback's view of a
-	a := dialURL(t, px.url(), ra, func(o *client.Options) {
+	a := dialURL(t, px.URL(), ra, func(o *client.Options) {
 		o.OnDisconnect = func(ci client.CloseInfo) {
 			a := self.Load()
 			_, err := a.NetworkPing(context.Background(), protocol.NetworkPingParams{})
@@ -88,7 +89,7 @@ func TestReconnect(t *testing.T) {
 	}()
 	recv(t, inCreate, "task/create at the TaskMaster")
 
-	px.cut()
+	px.Cut()
 	if err := recv(t, inflight, "in-flight call result"); !errors.Is(err, client.ErrNotConnected) {
 		t.Fatalf("in-flight call: err = %v, want ErrNotConnected", err)
 	}
@@ -139,13 +140,13 @@ func TestReconnect(t *testing.T) {
 func TestReconnectDisabled(t *testing.T) {
 	e := newEnv(t)
 	ra := e.agent("solo")
-	px := newProxy(t, e.url)
+	px := clienttest.NewProxy(t, e.url)
 	disconnects := make(chan client.CloseInfo, 2)
-	a := dialURL(t, px.url(), ra, func(o *client.Options) {
+	a := dialURL(t, px.URL(), ra, func(o *client.Options) {
 		o.Reconnect.Disabled = true
 		o.OnDisconnect = func(ci client.CloseInfo) { disconnects <- ci }
 	})
-	px.cut()
+	px.Cut()
 	if ci := recv(t, disconnects, "OnDisconnect"); ci.Code != 1006 {
 		t.Fatalf("OnDisconnect(%+v)", ci)
 	}
@@ -163,15 +164,15 @@ func TestReconnectDisabled(t *testing.T) {
 func TestCloseWhileReconnecting(t *testing.T) {
 	e := newEnv(t)
 	ra := e.agent("lost")
-	px := newProxy(t, e.url)
+	px := clienttest.NewProxy(t, e.url)
 	disconnects := make(chan client.CloseInfo, 2)
 	reconnects := make(chan protocol.HelloOk, 2)
-	a := dialURL(t, px.url(), ra, func(o *client.Options) {
+	a := dialURL(t, px.URL(), ra, func(o *client.Options) {
 		o.OnDisconnect = func(ci client.CloseInfo) { disconnects <- ci }
 		o.OnReconnect = func(h protocol.HelloOk) { reconnects <- h }
 	})
-	_ = px.ln.Close() // reconnect attempts are refused from now on
-	px.cut()
+	px.Pause(true) // reconnect attempts are refused from now on
+	px.Cut()
 	recv(t, disconnects, "OnDisconnect")
 	time.Sleep(100 * time.Millisecond) // a few failed attempts
 	if a.State() != client.Reconnecting {

@@ -3,6 +3,7 @@ package client_test
 import (
 	"context"
 	"errors"
+	"github.com/moltzap/moltzap-go/runtime/client/internal/clienttest"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -62,9 +63,9 @@ func TestTaskMaster(t *testing.T) {
 		}
 		return protocol.TaskCreateResult{Verdict: protocol.TaskCreateAccept{}}, nil
 	}}
-	px := newProxy(t, e.url)
+	px := clienttest.NewProxy(t, e.url)
 	reconnected := make(chan protocol.HelloOk, 1)
-	tm := dialTM(t, px.url(), rtm, h, appID, func(o *client.Options) {
+	tm := dialTM(t, px.URL(), rtm, h, appID, func(o *client.Options) {
 		o.OnReconnect = func(hello protocol.HelloOk) { reconnected <- hello }
 	})
 	a := e.dial(ra)
@@ -95,7 +96,7 @@ func TestTaskMaster(t *testing.T) {
 		t.Fatalf("duplicate registration: err = %v, want ForbiddenError", err)
 	}
 
-	px.cut()
+	px.Cut()
 	recv(t, reconnected, "TaskMaster reconnect")
 	if tm.State() != client.Connected {
 		t.Fatalf("state after reconnect = %v", tm.State())

@@ -3,6 +3,7 @@ package channel_test
 import (
 	"context"
 	"errors"
+	"github.com/moltzap/moltzap-go/runtime/client/internal/clienttest"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -71,9 +72,9 @@ func sendText(t *testing.T, c *client.Client, taskID, convID, text string) proto
 // dispatch/request -> dispatch/release grant (default app); B replies through the core
 // with the lease and A receives the reply.
 func TestLiveGrantAndLeasedReply(t *testing.T) {
-	srv := newLiveServer(t)
-	regA, regB := srv.register(t, "alice"), srv.register(t, "bob")
-	a, b := srv.dial(t, regA.APIKey), srv.dial(t, regB.APIKey)
+	srv := clienttest.NewServer(t)
+	regA, regB := srv.Register(t, "alice"), srv.Register(t, "bob")
+	a, b := dial(t, srv.URL, regA.APIKey), dial(t, srv.URL, regB.APIKey)
 
 	replies := make(chan protocol.Message, 4)
 	client.On(a, func(n protocol.MessagesReceivedNotification) { replies <- n.Message })
@@ -157,19 +158,19 @@ func (d *denyingTM) DispatchAuthorize(context.Context, protocol.DispatchAuthoriz
 // TestLiveTaskMasterDenyDropsTheMessage: B's core asks for admission, the TaskMaster
 // denies, and the message never reaches B's handler.
 func TestLiveTaskMasterDenyDropsTheMessage(t *testing.T) {
-	srv := newLiveServer(t)
-	regA, regB, regTM := srv.register(t, "alice"), srv.register(t, "bob"), srv.register(t, "tm")
+	srv := clienttest.NewServer(t)
+	regA, regB, regTM := srv.Register(t, "alice"), srv.Register(t, "bob"), srv.Register(t, "tm")
 	tm := &denyingTM{members: []protocol.AgentID{protocol.AgentID(regA.AgentID), protocol.AgentID(regB.AgentID)}}
 	appID := uuid.NewString()
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
-	tmc, err := client.DialTaskMaster(ctx, client.Options{URL: srv.url, AgentKey: regTM.APIKey}, tm,
+	tmc, err := client.DialTaskMaster(ctx, client.Options{URL: srv.URL, AgentKey: regTM.APIKey}, tm,
 		protocol.AppManifest{AppID: protocol.AppID(appID), Name: "deny-all"})
 	if err != nil {
 		t.Fatalf("dial taskmaster: %v", err)
 	}
 	t.Cleanup(func() { _ = tmc.Close() })
-	a, b := srv.dial(t, regA.APIKey), srv.dial(t, regB.APIKey)
+	a, b := dial(t, srv.URL, regA.APIKey), dial(t, srv.URL, regB.APIKey)
 
 	received := make(chan protocol.Message, 4)
 	svc, _ := liveCore(t, b, func(_ context.Context, in *channel.Inbound) error {

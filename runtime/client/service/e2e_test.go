@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"github.com/moltzap/moltzap-go/runtime/client/internal/clienttest"
 	"slices"
 	"testing"
 	"time"
@@ -16,11 +17,11 @@ import (
 // A keeps writing; after B reconnects its service delivers the missed messages exactly
 // once, and live traffic continues.
 func TestLiveCatchUpAfterReconnect(t *testing.T) {
-	srv := newLiveServer(t)
-	regA, regB := srv.register(t, "alice"), srv.register(t, "bob")
-	a := dial(t, srv.url, regA.APIKey)
-	px := newProxy(t, srv.url)
-	b := dial(t, px.url(), regB.APIKey)
+	srv := clienttest.NewServer(t)
+	regA, regB := srv.Register(t, "alice"), srv.Register(t, "bob")
+	a := dial(t, srv.URL, regA.APIKey)
+	px := clienttest.NewProxy(t, srv.URL)
+	b := dial(t, px.URL(), regB.APIKey)
 
 	svc := service.New(b, service.Options{})
 	t.Cleanup(svc.Close)
@@ -58,11 +59,11 @@ func TestLiveCatchUpAfterReconnect(t *testing.T) {
 	m1 := send("before")
 	rec.waitFor(t, 1)
 
-	px.pause(true)
-	px.cut()
+	px.Pause(true)
+	px.Cut()
 	eventually(t, "B notices the drop", func() bool { return b.State() == client.Reconnecting })
 	missed := []protocol.Message{send("missed 1"), send("missed 2"), send("missed 3")}
-	px.pause(false)
+	px.Pause(false)
 
 	rec.waitFor(t, 4)
 	m5 := send("after")
