@@ -216,3 +216,20 @@ func TestPresenceSubscribe(t *testing.T) {
 	ps.wantError("presence/subscribe", map[string]any{"agentIds": []string{a.ID}}, -32005)
 	ps.mustCall("presence/subscribe", map[string]any{"agentIds": []string{stranger.ID}}, nil)
 }
+
+func TestRequestRateLimit(t *testing.T) {
+	e := newEnv(t, func(c *server.Config) { c.Limits.RequestsPerMinute = 3 })
+	a := e.register("alice")
+	p := e.connectAs(a) // network/connect itself is not counted: the agent is not known yet
+	for i := 0; i < 3; i++ {
+		p.mustCall("network/ping", map[string]any{}, nil)
+	}
+	werr := p.wantError("network/ping", map[string]any{}, -32004)
+	var data protocol.RateLimitedData
+	if err := json.Unmarshal(werr.Data, &data); err != nil || data.RetryAfterMs <= 0 || data.RetryAfterMs > 20_000 {
+		t.Fatalf("rate limit data %s: want retryAfterMs in (0, 20000]", werr.Data)
+	}
+	// Another agent has its own bucket; the limited socket stays open.
+	e.connectAs(e.register("bob")).mustCall("network/ping", map[string]any{}, nil)
+	p.wantError("network/ping", map[string]any{}, -32004)
+}
