@@ -163,44 +163,41 @@ func newWhoamiCmd(a *app) *cobra.Command {
 		Args:  noArgs,
 		RunE: runE(func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			s, err := a.connect(ctx, oneShot)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			id := protocol.AgentID(s.AgentID())
-			res, err := s.AgentsLookup(ctx, protocol.AgentsLookupParams{AgentIDs: []protocol.AgentID{id}})
-			if err != nil {
-				return err
-			}
-			if len(res.Agents) == 0 {
-				return fmt.Errorf("agent %s is unknown to %s", id, s.server)
-			}
-			card := res.Agents[0]
-			st, _ := a.store()
-			hello := s.Hello()
-			if a.json {
-				return printJSON(a.stdout, map[string]any{
-					"profile": a.profileName, "configFile": st.Path(), "server": s.server,
-					"agentId": card.ID, "name": card.Name, "agent": card, "protocolVersion": hello.ProtocolVersion,
-				})
-			}
-			owner := "unclaimed"
-			if card.OwnerUserID != nil {
-				owner = string(*card.OwnerUserID)
-			}
-			t := newTable(a.stdout)
-			t.row("profile", a.profileName+" ("+st.Path()+")")
-			t.row("server", s.server)
-			t.row("agent", string(card.Name))
-			t.row("id", string(card.ID))
-			t.row("status", string(card.Status))
-			t.row("owner", owner)
-			if card.Description != nil {
-				t.row("description", *card.Description)
-			}
-			t.row("protocol", string(hello.ProtocolVersion))
-			return t.flush()
+			return a.withSession(ctx, func(s *session) error {
+				id := protocol.AgentID(s.AgentID())
+				res, err := s.AgentsLookup(ctx, protocol.AgentsLookupParams{AgentIDs: []protocol.AgentID{id}})
+				if err != nil {
+					return err
+				}
+				if len(res.Agents) == 0 {
+					return fmt.Errorf("agent %s is unknown to %s", id, s.server)
+				}
+				card := res.Agents[0]
+				st, _ := a.store()
+				hello := s.Hello()
+				if a.json {
+					return printJSON(a.stdout, map[string]any{
+						"profile": a.profileName, "configFile": st.Path(), "server": s.server,
+						"agentId": card.ID, "name": card.Name, "agent": card, "protocolVersion": hello.ProtocolVersion,
+					})
+				}
+				owner := "unclaimed"
+				if card.OwnerUserID != nil {
+					owner = string(*card.OwnerUserID)
+				}
+				t := newTable(a.stdout)
+				t.row("profile", a.profileName+" ("+st.Path()+")")
+				t.row("server", s.server)
+				t.row("agent", string(card.Name))
+				t.row("id", string(card.ID))
+				t.row("status", string(card.Status))
+				t.row("owner", owner)
+				if card.Description != nil {
+					t.row("description", *card.Description)
+				}
+				t.row("protocol", string(hello.ProtocolVersion))
+				return t.flush()
+			})
 		}),
 	}
 }
@@ -212,24 +209,21 @@ func newPingCmd(a *app) *cobra.Command {
 		Args:  noArgs,
 		RunE: runE(func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			s, err := a.connect(ctx, oneShot)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			start := time.Now()
-			res, err := s.NetworkPing(ctx, protocol.NetworkPingParams{})
-			if err != nil {
-				return err
-			}
-			rtt := time.Since(start)
-			if a.json {
-				return printJSON(a.stdout, map[string]any{
-					"server": s.server, "rttMs": float64(rtt.Microseconds()) / 1000, "serverTime": res.Ts,
-				})
-			}
-			fmt.Fprintf(a.stdout, "pong from %s: round trip %s, server time %s\n", s.server, rtt.Round(10*time.Microsecond), res.Ts)
-			return nil
+			return a.withSession(ctx, func(s *session) error {
+				start := time.Now()
+				res, err := s.NetworkPing(ctx, protocol.NetworkPingParams{})
+				if err != nil {
+					return err
+				}
+				rtt := time.Since(start)
+				if a.json {
+					return printJSON(a.stdout, map[string]any{
+						"server": s.server, "rttMs": float64(rtt.Microseconds()) / 1000, "serverTime": res.Ts,
+					})
+				}
+				fmt.Fprintf(a.stdout, "pong from %s: round trip %s, server time %s\n", s.server, rtt.Round(10*time.Microsecond), res.Ts)
+				return nil
+			})
 		}),
 	}
 }
@@ -241,23 +235,20 @@ func newAgentsCmd(a *app) *cobra.Command {
 		Args:  noArgs,
 		RunE: runE(func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			s, err := a.connect(ctx, oneShot)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			agents, err := s.agents(ctx)
-			if err != nil {
-				return err
-			}
-			if a.json {
-				return printJSON(a.stdout, map[string]any{"agents": agents})
-			}
-			t := newTable(a.stdout, "NAME", "ID", "STATUS")
-			for _, c := range agents {
-				t.row(string(c.Name), string(c.ID), string(c.Status))
-			}
-			return t.flush()
+			return a.withSession(ctx, func(s *session) error {
+				agents, err := s.agents(ctx)
+				if err != nil {
+					return err
+				}
+				if a.json {
+					return printJSON(a.stdout, map[string]any{"agents": agents})
+				}
+				t := newTable(a.stdout, "NAME", "ID", "STATUS")
+				for _, c := range agents {
+					t.row(string(c.Name), string(c.ID), string(c.Status))
+				}
+				return t.flush()
+			})
 		}),
 	}
 }

@@ -38,15 +38,11 @@ up among the caller's conversations.`,
 			if err := checkUUID("--conversation", conv); err != nil {
 				return err
 			}
-			if task != "" {
-				if err := checkUUID("--task", task); err != nil {
-					return err
-				}
+			if err := checkOptionalUUID("--task", task); err != nil {
+				return err
 			}
-			if replyTo != "" {
-				if err := checkUUID("--reply-to", replyTo); err != nil {
-					return err
-				}
+			if err := checkOptionalUUID("--reply-to", replyTo); err != nil {
+				return err
 			}
 			text := strings.Join(args, " ")
 			if len(args) == 1 && args[0] == "-" {
@@ -60,30 +56,27 @@ up among the caller's conversations.`,
 				return usagef("TEXT: want 1-%d characters, got %d", maxTextLength, n)
 			}
 			conv = strings.ToLower(conv)
-			s, err := a.connect(ctx, oneShot)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			taskID, err := s.taskFlag(ctx, task, conv)
-			if err != nil {
-				return err
-			}
-			p := protocol.MessagesSendParams{TaskID: taskID, ConversationID: protocol.ConversationID(conv),
-				Parts: protocol.MessageParts{protocol.TextPart{Text: text}}}
-			if replyTo != "" {
-				id := protocol.MessageID(strings.ToLower(replyTo))
-				p.ReplyToID = &id
-			}
-			res, err := s.MessagesSend(ctx, p)
-			if err != nil {
-				return err
-			}
-			if a.json {
-				return printJSON(a.stdout, res)
-			}
-			fmt.Fprintf(a.stdout, "Sent message %s (seq %s) to conversation %s\n", res.Message.ID, res.Message.Seq, conv)
-			return nil
+			return a.withSession(ctx, func(s *session) error {
+				taskID, err := s.taskFlag(ctx, task, conv)
+				if err != nil {
+					return err
+				}
+				p := protocol.MessagesSendParams{TaskID: taskID, ConversationID: protocol.ConversationID(conv),
+					Parts: protocol.MessageParts{protocol.TextPart{Text: text}}}
+				if replyTo != "" {
+					id := protocol.MessageID(strings.ToLower(replyTo))
+					p.ReplyToID = &id
+				}
+				res, err := s.MessagesSend(ctx, p)
+				if err != nil {
+					return err
+				}
+				if a.json {
+					return printJSON(a.stdout, res)
+				}
+				fmt.Fprintf(a.stdout, "Sent message %s (seq %s) to conversation %s\n", res.Message.ID, res.Message.Seq, conv)
+				return nil
+			})
 		}),
 	}
 	f := cmd.Flags()
@@ -112,10 +105,8 @@ the conversation's task is looked up among the caller's conversations.`,
 			if err := checkUUID("CONV_ID", conv); err != nil {
 				return err
 			}
-			if task != "" {
-				if err := checkUUID("--task", task); err != nil {
-					return err
-				}
+			if err := checkOptionalUUID("--task", task); err != nil {
+				return err
 			}
 			if since != "" {
 				if v, err := strconv.ParseInt(since, 10, 64); err != nil || v < 0 {
@@ -125,45 +116,42 @@ the conversation's task is looked up among the caller's conversations.`,
 			if limit < 1 || limit > 200 {
 				return usagef("--limit %d: want 1-200", limit)
 			}
-			s, err := a.connect(ctx, oneShot)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			taskID, err := s.taskFlag(ctx, task, conv)
-			if err != nil {
-				return err
-			}
-			lim := protocol.PageLimit(limit)
-			p := protocol.MessagesListParams{TaskID: taskID, ConversationID: protocol.ConversationID(conv), Limit: &lim}
-			if since != "" {
-				seq := protocol.Seq(since)
-				p.SinceSeq = &seq
-			}
-			res, err := s.MessagesList(ctx, p)
-			if err != nil {
-				return err
-			}
-			if a.json {
-				return printJSON(a.stdout, res)
-			}
-			ids := make([]protocol.AgentID, len(res.Messages))
-			for i, m := range res.Messages {
-				ids[i] = m.SenderID
-			}
-			s.names.resolve(ctx, ids...)
-			for _, m := range res.Messages {
-				fmt.Fprintln(a.stdout, formatMessage(m, s.names.name))
-			}
-			if res.HasMore {
-				if since != "" && len(res.Messages) > 0 {
-					last := res.Messages[len(res.Messages)-1].Seq
-					fmt.Fprintf(a.stderr, "moltzap: more messages follow; continue with --since %s\n", last)
-				} else {
-					fmt.Fprintln(a.stderr, "moltzap: older messages exist; read them from the start with --since 0")
+			return a.withSession(ctx, func(s *session) error {
+				taskID, err := s.taskFlag(ctx, task, conv)
+				if err != nil {
+					return err
 				}
-			}
-			return nil
+				lim := protocol.PageLimit(limit)
+				p := protocol.MessagesListParams{TaskID: taskID, ConversationID: protocol.ConversationID(conv), Limit: &lim}
+				if since != "" {
+					seq := protocol.Seq(since)
+					p.SinceSeq = &seq
+				}
+				res, err := s.MessagesList(ctx, p)
+				if err != nil {
+					return err
+				}
+				if a.json {
+					return printJSON(a.stdout, res)
+				}
+				ids := make([]protocol.AgentID, len(res.Messages))
+				for i, m := range res.Messages {
+					ids[i] = m.SenderID
+				}
+				s.names.resolve(ctx, ids...)
+				for _, m := range res.Messages {
+					fmt.Fprintln(a.stdout, formatMessage(m, s.names.name))
+				}
+				if res.HasMore {
+					if since != "" && len(res.Messages) > 0 {
+						last := res.Messages[len(res.Messages)-1].Seq
+						fmt.Fprintf(a.stderr, "moltzap: more messages follow; continue with --since %s\n", last)
+					} else {
+						fmt.Fprintln(a.stderr, "moltzap: older messages exist; read them from the start with --since 0")
+					}
+				}
+				return nil
+			})
 		}),
 	}
 	f := cmd.Flags()

@@ -74,6 +74,27 @@ func (a *app) connect(ctx context.Context, mode dialMode) (*session, error) {
 	return s, nil
 }
 
+// withSession connects for a one-shot command, runs fn and closes the connection.
+func (a *app) withSession(ctx context.Context, fn func(s *session) error) error {
+	s, err := a.connect(ctx, oneShot)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	return fn(s)
+}
+
+// withSessionAs is withSession as the TaskMaster of appID when one is given (see
+// connectMaybeTM).
+func (a *app) withSessionAs(ctx context.Context, appID string, fn func(s *session) error) error {
+	s, err := a.connectMaybeTM(ctx, appID)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	return fn(s)
+}
+
 // connectTM opens a TaskMaster connection registering manifest.
 func (a *app) connectTM(ctx context.Context, mode dialMode, h protocol.TaskMasterHandlers, manifest protocol.AppManifest) (*session, error) {
 	s, err := a.newSession()
@@ -288,6 +309,14 @@ func (s *session) taskFlag(ctx context.Context, task, conv string) (protocol.Tas
 }
 
 // checkUUID validates a flag or argument that must be a UUID.
+// checkOptionalUUID is checkUUID for a flag that may be left empty.
+func checkOptionalUUID(what, v string) error {
+	if v == "" {
+		return nil
+	}
+	return checkUUID(what, v)
+}
+
 func checkUUID(what, v string) error {
 	if !isUUID(v) {
 		return usagef("%s %q: want a UUID (8-4-4-4-12 hex)", what, v)

@@ -85,48 +85,45 @@ Prints the task and conversation ids.`,
 			if noConv && convName != "" {
 				return usagef("--no-conversation and --conversation-name exclude each other")
 			}
-			s, err := a.connect(ctx, oneShot)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			ids, err := s.resolveAgents(ctx, refs)
-			if err != nil {
-				return err
-			}
-			p := protocol.TaskRequestParams{AppID: protocol.AppID(strings.ToLower(appID)), InvitedAgentIDs: ids}
-			if !noConv {
-				p.InitialConversation = &protocol.InitialConversation{}
-				if convName != "" {
-					p.InitialConversation.Name = &convName
+			return a.withSession(ctx, func(s *session) error {
+				ids, err := s.resolveAgents(ctx, refs)
+				if err != nil {
+					return err
 				}
-			}
-			res, err := s.TaskRequest(ctx, p)
-			if err != nil {
-				return err
-			}
-			if a.json {
-				return printJSON(a.stdout, res)
-			}
-			t := newTable(a.stdout)
-			t.row("task", string(res.Task.ID))
-			t.row("status", string(res.Task.Status))
-			t.row("app", string(res.Task.AppID))
-			if res.Conversation != nil {
-				t.row("conversation", string(res.Conversation.ID))
-				if res.Conversation.Name != nil {
-					t.row("name", *res.Conversation.Name)
+				p := protocol.TaskRequestParams{AppID: protocol.AppID(strings.ToLower(appID)), InvitedAgentIDs: ids}
+				if !noConv {
+					p.InitialConversation = &protocol.InitialConversation{}
+					if convName != "" {
+						p.InitialConversation.Name = &convName
+					}
 				}
-			}
-			if len(ids) > 0 {
-				s.names.resolve(ctx, ids...)
-				names := make([]string, len(ids))
-				for i, id := range ids {
-					names[i] = s.names.name(id)
+				res, err := s.TaskRequest(ctx, p)
+				if err != nil {
+					return err
 				}
-				t.row("invited", strings.Join(names, ", "))
-			}
-			return t.flush()
+				if a.json {
+					return printJSON(a.stdout, res)
+				}
+				t := newTable(a.stdout)
+				t.row("task", string(res.Task.ID))
+				t.row("status", string(res.Task.Status))
+				t.row("app", string(res.Task.AppID))
+				if res.Conversation != nil {
+					t.row("conversation", string(res.Conversation.ID))
+					if res.Conversation.Name != nil {
+						t.row("name", *res.Conversation.Name)
+					}
+				}
+				if len(ids) > 0 {
+					s.names.resolve(ctx, ids...)
+					names := make([]string, len(ids))
+					for i, id := range ids {
+						names[i] = s.names.name(id)
+					}
+					t.row("invited", strings.Join(names, ", "))
+				}
+				return t.flush()
+			})
 		}),
 	}
 	f := cmd.Flags()
@@ -156,31 +153,28 @@ func newTaskListCmd(a *app) *cobra.Command {
 		Args:  noArgs,
 		RunE: runE(func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			s, err := a.connect(ctx, oneShot)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			tasks, err := client.DrainPages(ctx, func(ctx context.Context, cur *protocol.Cursor) ([]protocol.Task, *protocol.Cursor, error) {
-				r, err := s.TaskList(ctx, protocol.TaskListParams{Limit: &pageLimit, Cursor: cur})
-				return r.Tasks, r.NextCursor, err
+			return a.withSession(ctx, func(s *session) error {
+				tasks, err := client.DrainPages(ctx, func(ctx context.Context, cur *protocol.Cursor) ([]protocol.Task, *protocol.Cursor, error) {
+					r, err := s.TaskList(ctx, protocol.TaskListParams{Limit: &pageLimit, Cursor: cur})
+					return r.Tasks, r.NextCursor, err
+				})
+				if err != nil {
+					return err
+				}
+				if a.json {
+					return printJSON(a.stdout, map[string]any{"tasks": tasks})
+				}
+				ids := make([]protocol.AgentID, len(tasks))
+				for i, t := range tasks {
+					ids[i] = t.InitiatorAgentID
+				}
+				s.names.resolve(ctx, ids...)
+				t := newTable(a.stdout, "ID", "STATUS", "APP", "INITIATOR", "CREATED")
+				for _, task := range tasks {
+					t.row(string(task.ID), string(task.Status), string(task.AppID), s.names.name(task.InitiatorAgentID), localTime(task.CreatedAt))
+				}
+				return t.flush()
 			})
-			if err != nil {
-				return err
-			}
-			if a.json {
-				return printJSON(a.stdout, map[string]any{"tasks": tasks})
-			}
-			ids := make([]protocol.AgentID, len(tasks))
-			for i, t := range tasks {
-				ids[i] = t.InitiatorAgentID
-			}
-			s.names.resolve(ctx, ids...)
-			t := newTable(a.stdout, "ID", "STATUS", "APP", "INITIATOR", "CREATED")
-			for _, task := range tasks {
-				t.row(string(task.ID), string(task.Status), string(task.AppID), s.names.name(task.InitiatorAgentID), localTime(task.CreatedAt))
-			}
-			return t.flush()
 		}),
 	}
 }
@@ -200,25 +194,20 @@ With --app the command registers as the TaskMaster of that app first.`,
 			if err := checkUUID("TASK_ID", args[0]); err != nil {
 				return err
 			}
-			if appID != "" {
-				if err := checkUUID("--app", appID); err != nil {
+			if err := checkOptionalUUID("--app", appID); err != nil {
+				return err
+			}
+			return a.withSessionAs(ctx, appID, func(s *session) error {
+				res, err := s.TaskClose(ctx, protocol.TaskCloseParams{TaskID: protocol.TaskID(strings.ToLower(args[0]))})
+				if err != nil {
 					return err
 				}
-			}
-			s, err := a.connectMaybeTM(ctx, appID)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			res, err := s.TaskClose(ctx, protocol.TaskCloseParams{TaskID: protocol.TaskID(strings.ToLower(args[0]))})
-			if err != nil {
-				return err
-			}
-			if a.json {
-				return printJSON(a.stdout, res)
-			}
-			fmt.Fprintf(a.stdout, "Closed task %s (%s)\n", res.Task.ID, res.Task.Status)
-			return nil
+				if a.json {
+					return printJSON(a.stdout, res)
+				}
+				fmt.Fprintf(a.stdout, "Closed task %s (%s)\n", res.Task.ID, res.Task.Status)
+				return nil
+			})
 		}),
 	}
 	tmAppFlag(cmd, &appID)
@@ -250,39 +239,34 @@ as the TaskMaster of that app first.`,
 			if err := checkConvName("--name", name, cmd.Flags().Changed("name")); err != nil {
 				return err
 			}
-			if appID != "" {
-				if err := checkUUID("--app", appID); err != nil {
+			if err := checkOptionalUUID("--app", appID); err != nil {
+				return err
+			}
+			return a.withSessionAs(ctx, appID, func(s *session) error {
+				ids, err := s.resolveAgents(ctx, refs)
+				if err != nil {
 					return err
 				}
-			}
-			s, err := a.connectMaybeTM(ctx, appID)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			ids, err := s.resolveAgents(ctx, refs)
-			if err != nil {
-				return err
-			}
-			p := protocol.TaskConversationCreateParams{TaskID: protocol.TaskID(strings.ToLower(task)), Participants: ids}
-			if name != "" {
-				p.Name = &name
-			}
-			res, err := s.TaskConversationCreate(ctx, p)
-			if err != nil {
-				return err
-			}
-			if a.json {
-				return printJSON(a.stdout, res)
-			}
-			t := newTable(a.stdout)
-			t.row("conversation", string(res.Conversation.ID))
-			t.row("task", task)
-			t.row("type", string(res.Conversation.Type))
-			if res.Conversation.Name != nil {
-				t.row("name", *res.Conversation.Name)
-			}
-			return t.flush()
+				p := protocol.TaskConversationCreateParams{TaskID: protocol.TaskID(strings.ToLower(task)), Participants: ids}
+				if name != "" {
+					p.Name = &name
+				}
+				res, err := s.TaskConversationCreate(ctx, p)
+				if err != nil {
+					return err
+				}
+				if a.json {
+					return printJSON(a.stdout, res)
+				}
+				t := newTable(a.stdout)
+				t.row("conversation", string(res.Conversation.ID))
+				t.row("task", task)
+				t.row("type", string(res.Conversation.Type))
+				if res.Conversation.Name != nil {
+					t.row("name", *res.Conversation.Name)
+				}
+				return t.flush()
+			})
 		}),
 	}
 	f := cmd.Flags()
@@ -305,45 +289,42 @@ func newConvListCmd(a *app) *cobra.Command {
 		Args:  noArgs,
 		RunE: runE(func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			s, err := a.connect(ctx, oneShot)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			items, err := s.conversations(ctx)
-			if err != nil {
-				return err
-			}
-			if activeOnly {
-				kept := items[:0]
-				for _, it := range items {
-					if it.Conversation.ArchivedAt == nil {
-						kept = append(kept, it)
+			return a.withSession(ctx, func(s *session) error {
+				items, err := s.conversations(ctx)
+				if err != nil {
+					return err
+				}
+				if activeOnly {
+					kept := items[:0]
+					for _, it := range items {
+						if it.Conversation.ArchivedAt == nil {
+							kept = append(kept, it)
+						}
 					}
+					items = kept
 				}
-				items = kept
-			}
-			if a.json {
-				if items == nil {
-					items = []protocol.TaskConversationListItem{}
+				if a.json {
+					if items == nil {
+						items = []protocol.TaskConversationListItem{}
+					}
+					return printJSON(a.stdout, map[string]any{"conversations": items})
 				}
-				return printJSON(a.stdout, map[string]any{"conversations": items})
-			}
-			var ids []protocol.AgentID
-			for _, it := range items {
-				ids = append(ids, it.Participants...)
-			}
-			s.names.resolve(ctx, ids...)
-			t := newTable(a.stdout, "ID", "TASK", "NAME", "TYPE", "PARTICIPANTS", "ARCHIVED")
-			for _, it := range items {
-				names := make([]string, len(it.Participants))
-				for i, id := range it.Participants {
-					names[i] = s.names.name(id)
+				var ids []protocol.AgentID
+				for _, it := range items {
+					ids = append(ids, it.Participants...)
 				}
-				cv := it.Conversation
-				t.row(string(cv.ID), string(it.TaskID), optString(cv.Name), string(cv.Type), strings.Join(names, ","), optTime(cv.ArchivedAt))
-			}
-			return t.flush()
+				s.names.resolve(ctx, ids...)
+				t := newTable(a.stdout, "ID", "TASK", "NAME", "TYPE", "PARTICIPANTS", "ARCHIVED")
+				for _, it := range items {
+					names := make([]string, len(it.Participants))
+					for i, id := range it.Participants {
+						names[i] = s.names.name(id)
+					}
+					cv := it.Conversation
+					t.row(string(cv.ID), string(it.TaskID), optString(cv.Name), string(cv.Type), strings.Join(names, ","), optTime(cv.ArchivedAt))
+				}
+				return t.flush()
+			})
 		}),
 	}
 	cmd.Flags().BoolVar(&activeOnly, "active", false, "hide archived conversations")
@@ -367,33 +348,26 @@ conversations.`,
 			if err := checkUUID("CONV_ID", conv); err != nil {
 				return err
 			}
-			if task != "" {
-				if err := checkUUID("--task", task); err != nil {
+			if err := checkOptionalUUID("--task", task); err != nil {
+				return err
+			}
+			if err := checkOptionalUUID("--app", appID); err != nil {
+				return err
+			}
+			return a.withSessionAs(ctx, appID, func(s *session) error {
+				taskID, err := s.taskFlag(ctx, task, conv)
+				if err != nil {
 					return err
 				}
-			}
-			if appID != "" {
-				if err := checkUUID("--app", appID); err != nil {
+				if _, err := s.TaskConversationArchive(ctx, protocol.TaskConversationArchiveParams{TaskID: taskID, ConversationID: protocol.ConversationID(conv)}); err != nil {
 					return err
 				}
-			}
-			s, err := a.connectMaybeTM(ctx, appID)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			taskID, err := s.taskFlag(ctx, task, conv)
-			if err != nil {
-				return err
-			}
-			if _, err := s.TaskConversationArchive(ctx, protocol.TaskConversationArchiveParams{TaskID: taskID, ConversationID: protocol.ConversationID(conv)}); err != nil {
-				return err
-			}
-			if a.json {
-				return printJSON(a.stdout, map[string]any{"taskId": taskID, "conversationId": conv, "archived": true})
-			}
-			fmt.Fprintf(a.stdout, "Archived conversation %s of task %s\n", conv, taskID)
-			return nil
+				if a.json {
+					return printJSON(a.stdout, map[string]any{"taskId": taskID, "conversationId": conv, "archived": true})
+				}
+				fmt.Fprintf(a.stdout, "Archived conversation %s of task %s\n", conv, taskID)
+				return nil
+			})
 		}),
 	}
 	cmd.Flags().StringVar(&task, "task", "", "the conversation's task (default: looked up)")
