@@ -169,6 +169,7 @@ func (b *builder) typeOf(n *Node, hint string) *Type {
 	}
 	doc := n.StringOf("description")
 	if ref := n.Get("$ref"); ref != nil {
+		b.refSiblings(n)
 		return b.ref(ref)
 	}
 	if one := n.Get("oneOf"); one != nil {
@@ -212,19 +213,19 @@ func (b *builder) typeOf(n *Node, hint string) *Type {
 		if elem == nil {
 			return nil
 		}
-		return &Type{Kind: KindArray, Elem: elem, Doc: doc, Source: n}
+		return &Type{Kind: KindArray, Elem: elem, Doc: doc, Source: n, Constraints: b.constraints(n, KindArray)}
 	case "string":
 		if n.Get("const") != nil {
 			b.probs.add(n.Get("const"), "a const is only supported as a property of an object (a union discriminator)")
 			return nil
 		}
-		return &Type{Kind: KindString, Doc: doc, Source: n}
+		return &Type{Kind: KindString, Doc: doc, Source: n, Constraints: b.constraints(n, KindString)}
 	case "integer":
-		return &Type{Kind: KindInteger, Doc: doc, Source: n}
+		return &Type{Kind: KindInteger, Doc: doc, Source: n, Constraints: b.constraints(n, KindInteger)}
 	case "number":
-		return &Type{Kind: KindNumber, Doc: doc, Source: n}
+		return &Type{Kind: KindNumber, Doc: doc, Source: n, Constraints: b.constraints(n, KindNumber)}
 	case "boolean":
-		return &Type{Kind: KindBool, Doc: doc, Source: n}
+		return &Type{Kind: KindBool, Doc: doc, Source: n, Constraints: b.constraints(n, KindBool)}
 	}
 	b.probs.add(typ, "type %q cannot be mapped", typ.Str)
 	return nil
@@ -292,7 +293,7 @@ func (b *builder) enum(n, e *Node, name, doc string) *Type {
 		b.probs.add(n, "only string enums are supported (add \"type\": \"string\")")
 		return nil
 	}
-	t := &Type{Name: name, Kind: KindEnum, Doc: doc, Source: n}
+	t := &Type{Name: name, Kind: KindEnum, Doc: doc, Source: n, Constraints: b.constraints(n, KindEnum)}
 	seen := map[string]bool{}
 	for _, it := range e.Items {
 		if it.Kind != NodeString || it.Str == "" {

@@ -2,7 +2,7 @@ package gen
 
 // object maps a closed object schema to a struct.
 func (b *builder) object(n *Node, name, doc string) *Type {
-	t := &Type{Name: name, Kind: KindStruct, Doc: doc, Source: n}
+	t := &Type{Name: name, Kind: KindStruct, Doc: doc, Source: n, Closed: true, Constraints: b.constraints(n, KindStruct)}
 	if !isFalse(n.Get("additionalProperties")) {
 		b.probs.add(n, "object %s must be closed (\"additionalProperties\": false)", name)
 		return nil
@@ -84,7 +84,7 @@ func (b *builder) union(n, one *Node, name, doc string) *Type {
 		b.probs.add(one, "oneOf needs at least two arms")
 		return nil
 	}
-	t := &Type{Name: name, Kind: KindUnion, Doc: doc, Source: n}
+	t := &Type{Name: name, Kind: KindUnion, Doc: doc, Source: n, Constraints: b.constraints(n, KindUnion)}
 	b.declare(t, n)
 	for i, armNode := range one.Items {
 		var at *Type

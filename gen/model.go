@@ -1,5 +1,7 @@
 package gen
 
+import "strconv"
+
 // Kind is the shape of a Type in the model.
 type Kind int
 
@@ -28,11 +30,63 @@ type Type struct {
 	Elem   *Type    // KindArray, KindMap
 	Fields []*Field // KindStruct
 	Enum   []string // KindEnum
+	Closed bool     // KindStruct: unknown properties are rejected (always true today)
+
+	Constraints // the validation keywords of the schema (strings, numbers, arrays)
 
 	Consts []ConstProp // KindStruct: properties fixed to one string (written by MarshalJSON)
 
 	Arms          []*Arm // KindUnion
 	Discriminator string // KindUnion: the JSON property holding the tag, "" = by required keys
+}
+
+// Constraints are the validation keywords a schema states beyond its type. The model keeps
+// every one so that each emitter (Go, TypeScript, Python, Markdown) checks and documents the
+// same rules without reading the schema JSON again. A nil pointer means "not stated".
+type Constraints struct {
+	MinLength, MaxLength *int64 // KindString (and string enums): length in Unicode code points
+	Pattern              string // KindString: ECMA-262/RE2-compatible regular expression, unanchored
+	Format               string // KindString: "uuid", "date-time" or "uri"
+	Examples             []string
+
+	// KindInteger and KindNumber bounds, as written in the schema (exact decimal literals).
+	Minimum, Maximum, ExclusiveMinimum, ExclusiveMaximum *Number
+
+	MinItems, MaxItems *int64 // KindArray
+	UniqueItems        bool   // KindArray
+}
+
+// Number is a numeric literal of the schema, kept exact.
+type Number struct {
+	Literal string
+}
+
+// Int64 returns the literal as an int64 when it is an integer that fits.
+func (n *Number) Int64() (int64, bool) {
+	v, err := strconv.ParseInt(n.Literal, 10, 64)
+	return v, err == nil
+}
+
+// IntBounds returns the inclusive integer bounds of an integer type, folding exclusive bounds
+// into inclusive ones; a missing bound is reported as absent.
+func (c Constraints) IntBounds() (min, max int64, hasMin, hasMax bool) {
+	if c.Minimum != nil {
+		min, hasMin = c.Minimum.Int64()
+	}
+	if c.ExclusiveMinimum != nil {
+		if v, ok := c.ExclusiveMinimum.Int64(); ok && (!hasMin || v+1 > min) {
+			min, hasMin = v+1, true
+		}
+	}
+	if c.Maximum != nil {
+		max, hasMax = c.Maximum.Int64()
+	}
+	if c.ExclusiveMaximum != nil {
+		if v, ok := c.ExclusiveMaximum.Int64(); ok && (!hasMax || v-1 < max) {
+			max, hasMax = v-1, true
+		}
+	}
+	return min, max, hasMin, hasMax
 }
 
 // Field is one property of a struct type.
@@ -68,6 +122,20 @@ func (t *Type) RequiredNilable() []*Field {
 	for _, f := range t.Fields {
 		if f.Required && !f.Nullable && (f.Type.Kind == KindArray || f.Type.Kind == KindMap) {
 			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// RequiredKeys lists the JSON names of the required properties of a struct, consts included.
+func (t *Type) RequiredKeys() []string {
+	var out []string
+	for _, c := range t.Consts {
+		out = append(out, c.JSONName)
+	}
+	for _, f := range t.Fields {
+		if f.Required {
+			out = append(out, f.JSONName)
 		}
 	}
 	return out

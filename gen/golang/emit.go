@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"fmt"
 	"sort"
+	"strconv"
 
 	"github.com/dave/jennifer/jen"
 	"github.com/moltzap/moltzap-go/gen"
@@ -18,8 +19,7 @@ const (
 	errorsPkg     = "errors"
 	contextPkg    = "context"
 	wirePkg       = "github.com/moltzap/moltzap-go/runtime/wire"
-	jsonschemaPkg = "github.com/santhosh-tekuri/jsonschema/v5"
-	fastPkg       = "github.com/moltzap/moltzap-go/runtime/schemacheck"
+	codecPkg      = "github.com/moltzap/moltzap-go/runtime/codec"
 	syncPkg       = "sync"
 	bytesPkg      = "bytes"
 	stringsPkg    = "strings"
@@ -33,11 +33,10 @@ const SchemaFile = "schema.json"
 
 // Emit renders the model as the files of package pkg, keyed by file name.
 func Emit(m *gen.Model, pkg string) (map[string][]byte, error) {
-	e := &emitter{m: m, pkg: pkg, unions: armUnions(m)}
+	e := &emitter{m: m, pkg: pkg, unions: armUnions(m), roles: roles(m), params: paramsTypes(m), roots: rootTypes(m)}
 	files := map[string]func(*jen.File){
 		"types.go":      e.types,
 		"errors.go":     e.errors,
-		"validate.go":   e.validate,
 		"server.go":     e.server,
 		"taskmaster.go": e.taskmaster,
 		"client.go":     e.client,
@@ -54,11 +53,14 @@ func Emit(m *gen.Model, pkg string) (map[string][]byte, error) {
 		f.HeaderComment(Header)
 		if name == "types.go" {
 			f.PackageComment("Package " + pkg + " is the MoltZap wire protocol " + m.Version + " as Go: typed params, results,")
-			f.PackageComment("notifications and callbacks, validators compiled from the embedded JSON Schema, the")
-			f.PackageComment("exhaustive handler interfaces and dispatch tables, the error registry and client stubs.")
-			f.PackageComment("It is generated from schema/ by moltzapgen; see docs/generated-api.md.")
+			f.PackageComment("notifications and callbacks with one-pass JSON codecs that check every constraint of the")
+			f.PackageComment("schema, the exhaustive handler interfaces and dispatch tables, the error registry and")
+			f.PackageComment("client stubs. It is generated from schema/ by moltzapgen; see docs/generated-api.md.")
 		}
 		files[name](f)
+		if e.err != nil {
+			return nil, e.err
+		}
 		var buf bytes.Buffer
 		if err := f.Render(&buf); err != nil {
 			return nil, fmt.Errorf("render %s: %w", name, err)
@@ -72,6 +74,67 @@ type emitter struct {
 	m      *gen.Model
 	pkg    string
 	unions map[*gen.Type][]*gen.Type // arm struct -> unions it belongs to
+	roles  map[*gen.Type]string      // message type -> what it is ("is the result of ...")
+	params map[*gen.Type]bool        // request params types: their decoders fail with -32602
+	roots  map[*gen.Type]bool        // message types: they get a DecodeX function
+	rules  []jen.Code                // package variables: rules of named types, compiled patterns
+	err    error                     // the first type the emitter cannot map
+}
+
+// roles describes each message type for doc comments of types without a description.
+func roles(m *gen.Model) map[*gen.Type]string {
+	out := map[*gen.Type]string{}
+	for _, x := range m.Methods {
+		out[x.Params] = "are the params of \"" + x.Name + "\""
+		if !x.ResultAlias {
+			out[x.Result] = "is the result of \"" + x.Name + "\""
+		}
+	}
+	for _, x := range m.Callbacks {
+		out[x.Params] = "are the params of the TaskMaster callback \"" + x.Name + "\""
+		out[x.Result] = "is the result of the TaskMaster callback \"" + x.Name + "\""
+	}
+	for _, n := range m.Notifications {
+		out[n.Params] = "are the params of the notification \"" + n.Name + "\""
+	}
+	for _, er := range m.Errors {
+		if er.Data != nil {
+			out[er.Data] = "is the data of the " + er.Name + " error (" + strconv.FormatInt(er.Code, 10) + ")"
+		}
+	}
+	return out
+}
+
+// rootTypes are the types a document is decoded as: params, results, notification params and
+// error data. Other types are only decoded inside them (or with json.Unmarshal).
+func rootTypes(m *gen.Model) map[*gen.Type]bool {
+	out := map[*gen.Type]bool{}
+	for _, list := range [][]*gen.Method{m.Methods, m.Callbacks} {
+		for _, x := range list {
+			out[x.Params], out[x.Result] = true, true
+		}
+	}
+	for _, n := range m.Notifications {
+		out[n.Params] = true
+	}
+	for _, er := range m.Errors {
+		if er.Data != nil {
+			out[er.Data] = true
+		}
+	}
+	return out
+}
+
+// paramsTypes are the request params types of methods and callbacks.
+func paramsTypes(m *gen.Model) map[*gen.Type]bool {
+	out := map[*gen.Type]bool{}
+	for _, x := range m.Methods {
+		out[x.Params] = true
+	}
+	for _, x := range m.Callbacks {
+		out[x.Params] = true
+	}
+	return out
 }
 
 func armUnions(m *gen.Model) map[*gen.Type][]*gen.Type {

@@ -1,266 +1,309 @@
 package golang
 
 import (
+	"fmt"
+
 	"github.com/dave/jennifer/jen"
 	"github.com/moltzap/moltzap-go/gen"
 )
 
-// types emits every named type with its JSON methods.
+// types emits every named type: declarations, their member lists and JSON methods. A type
+// the Go codec cannot map is recorded in e.err.
 func (e *emitter) types(f *jen.File) {
+	e.schemaFile(f)
 	for _, t := range e.m.Types {
+		var err error
 		switch t.Kind {
 		case gen.KindStruct:
-			e.structType(f, t)
+			err = e.structType(f, t)
 		case gen.KindEnum:
 			e.enumType(f, t)
 		case gen.KindUnion:
 			e.unionType(f, t)
+		case gen.KindArray, gen.KindMap:
+			err = e.collectionType(f, t)
 		default:
-			f.Add(doc(t.Name, t.Doc, "is a named protocol type."))
-			f.Type().Id(t.Name).Add(typeExpr(&gen.Type{Kind: t.Kind, Elem: t.Elem}))
-			if t.Kind == gen.KindArray && t.Elem.Kind == gen.KindUnion {
-				e.unionSliceUnmarshal(f, t)
-			}
+			e.scalarType(f, t)
+		}
+		if err != nil && e.err == nil {
+			e.err = fmt.Errorf("%s: %w", t.Source.Where(), err)
 		}
 		f.Line()
 	}
+	f.Comment("The rules of the named scalar types and the patterns, compiled once.")
+	f.Var().Defs(e.rules...)
+	f.Line()
+	e.decodeHelpers(f)
 }
 
-func (e *emitter) structType(f *jen.File, t *gen.Type) {
-	f.Add(doc(t.Name, t.Doc, "is a protocol object."))
-	f.Type().Id(t.Name).StructFunc(func(g *jen.Group) {
-		for _, fl := range t.Fields {
-			typ, tag := fieldType(fl)
-			if fl.Doc != "" {
-				g.Comment(fl.GoName + ": " + fl.Doc)
-			}
-			g.Id(fl.GoName).Add(typ).Tag(map[string]string{"json": tag})
+func (e *emitter) schemaFile(f *jen.File) {
+	f.Anon("embed")
+	f.Comment("//go:embed " + SchemaFile)
+	f.Var().Id("schemaJSON").Index().Byte()
+	f.Line()
+	f.Comment("SchemaJSON returns a copy of the bundled JSON Schema of the protocol (a $defs entry per")
+	f.Comment("type), the definition of what the decoders accept; tests check them against it.")
+	f.Func().Id("SchemaJSON").Params().Index().Byte().Block(jen.Return(jen.Append(jen.Index().Byte().Parens(jen.Nil()), jen.Id("schemaJSON").Op("..."))))
+	f.Line()
+}
+
+func (e *emitter) structType(f *jen.File, t *gen.Type) error {
+	f.Add(comment(sentence(t.Name, t.Doc, e.fallbackDoc(t)), 0))
+	f.Type().Id(t.Name).StructFunc(func(g *jen.Group) { e.structFields(g, t) })
+	f.Line()
+	lines, err := e.memberLines(t)
+	if err != nil {
+		return err
+	}
+	for _, fl := range t.Fields {
+		if fl.Type.Name == "" && fl.Type.Pattern != "" {
+			e.rules = append(e.rules, jen.Id(inlinePatternVar(t, fl)).Op("=").Qual("regexp", "MustCompile").Call(jen.Lit(fl.Type.Pattern)))
 		}
-	})
+	}
+	f.Func().Params(jen.Id("x").Op("*").Id(t.Name)).Id("fields").Params(jen.Id("o").Op("*").Qual(codecPkg, "Object")).Block(lines...)
+	f.Line()
 	for _, u := range e.unions[t] {
 		f.Func().Params(jen.Id(t.Name)).Id("is" + u.Name).Params().Block()
 	}
-	if len(t.Consts) > 0 || len(t.RequiredNilable()) > 0 {
-		e.structMarshal(f, t)
+	oneLine(f, "AppendJSON appends x to b as JSON.",
+		jen.Params(jen.Id("x").Id(t.Name)).Id("AppendJSON").Params(jen.Id("b").Index().Byte()).Index().Byte(),
+		jen.Qual(codecPkg, "Write").Call(jen.Id("b"), jen.Id("x").Dot("fields")))
+	oneLine(f, "MarshalJSON encodes x with AppendJSON.",
+		jen.Params(jen.Id("x").Id(t.Name)).Id("MarshalJSON").Params().Params(jen.Index().Byte(), jen.Error()),
+		jen.Id("x").Dot("AppendJSON").Call(jen.Nil()), jen.Nil())
+	oneLine(f, "UnmarshalJSON decodes x, checking every constraint of its schema.",
+		jen.Params(jen.Id("x").Op("*").Id(t.Name)).Id("UnmarshalJSON").Params(jen.Id("b").Index().Byte()).Error(),
+		jen.Qual(codecPkg, "Read").Call(jen.Id("b"), jen.Id("x").Dot("fields")))
+	if e.params[t] {
+		e.decodeFunc(f, t, jen.Id("decodeParams").Types(jen.Id(t.Name)).Call(jen.Id("raw")))
 	}
-	if len(t.Consts) > 0 || t.HasUnionField() {
-		e.structUnmarshal(f, t)
+	return nil
+}
+
+// decodeFunc emits DecodeX, a one-liner over read.
+func (e *emitter) decodeFunc(f *jen.File, t *gen.Type, read *jen.Statement) {
+	oneLine(f, "Decode"+t.Name+" reads a "+t.Name+", checking every constraint of its schema.",
+		jen.Id("Decode"+t.Name).Params(jen.Id("raw").Index().Byte()).Params(jen.Id(t.Name), jen.Error()), read)
+}
+
+// oneLine emits a documented function whose body is one return statement, on one line.
+func oneLine(f *jen.File, doc string, signature *jen.Statement, results ...jen.Code) {
+	f.Comment(doc)
+	f.Func().Add(signature).Op("{").Return(results...).Op("}")
+}
+
+// structFields declares the Go fields; a short description trails its field.
+func (e *emitter) structFields(g *jen.Group, t *gen.Type) {
+	width := 0
+	for _, fl := range t.Fields {
+		typ, tag := fieldType(fl)
+		if w := len(fl.GoName) + len(jen.Null().Add(typ).GoString()) + len(tag) + 10; w > width {
+			width = w
+		}
+	}
+	for _, fl := range t.Fields {
+		typ, tag := fieldType(fl)
+		field := jen.Id(fl.GoName).Add(typ).Tag(map[string]string{"json": tag})
+		switch {
+		case fl.Doc == "":
+		case 4+width+4+len(fl.Doc) <= docWidth:
+			field.Comment(fl.Doc)
+		default:
+			g.Add(comment(fl.Doc, 1))
+		}
+		g.Add(field)
 	}
 }
 
-// structMarshal writes const properties and never lets a required slice or map be null.
-func (e *emitter) structMarshal(f *jen.File, t *gen.Type) {
-	f.Comment("MarshalJSON writes " + t.Name + " with its fixed properties; required lists are never null.")
-	f.Func().Params(jen.Id("x").Id(t.Name)).Id("MarshalJSON").Params().Params(jen.Index().Byte(), jen.Error()).BlockFunc(func(g *jen.Group) {
-		g.Type().Id("plain").Id(t.Name)
-		g.Id("p").Op(":=").Id("plain").Call(jen.Id("x"))
-		for _, fl := range t.RequiredNilable() {
-			g.If(jen.Id("p").Dot(fl.GoName).Op("==").Nil()).Block(
-				jen.Id("p").Dot(fl.GoName).Op("=").Add(typeExpr(fl.Type)).Values(),
-			)
-		}
-		if len(t.Consts) == 0 {
-			g.Return(jen.Qual(jsonPkg, "Marshal").Call(jen.Id("p")))
-			return
-		}
-		g.Return(jen.Qual(jsonPkg, "Marshal").Call(jen.StructFunc(func(s *jen.Group) {
-			for i, c := range t.Consts {
-				s.Id(constField(i)).String().Tag(map[string]string{"json": c.JSONName})
-			}
-			s.Id("plain")
-		}).ValuesFunc(func(v *jen.Group) {
-			for i, c := range t.Consts {
-				v.Id(constField(i)).Op(":").Lit(c.Value)
-			}
-			v.Id("plain").Op(":").Id("p")
-		})))
-	})
-}
-
-func constField(i int) string { return "Const" + string(rune('0'+i)) }
-func rawField(i int) string   { return "Raw" + string(rune('A'+i)) }
-
-// structUnmarshal checks const properties and decodes union fields through their decoders.
-func (e *emitter) structUnmarshal(f *jen.File, t *gen.Type) {
-	f.Comment("UnmarshalJSON reads " + t.Name + ", checking its fixed properties and decoding union fields.")
-	f.Func().Params(jen.Id("x").Op("*").Id(t.Name)).Id("UnmarshalJSON").Params(jen.Id("b").Index().Byte()).Error().BlockFunc(func(g *jen.Group) {
-		g.Type().Id("plain").Id(t.Name)
-		var unionFields []*gen.Field
-		g.Var().Id("v").StructFunc(func(s *jen.Group) {
-			for i, c := range t.Consts {
-				s.Id(constField(i)).Op("*").String().Tag(map[string]string{"json": c.JSONName})
-			}
-			for _, fl := range t.Fields {
-				switch fl.UnionShape() {
-				case "one":
-					s.Id(rawField(len(unionFields))).Qual(jsonPkg, "RawMessage").Tag(map[string]string{"json": fl.JSONName})
-					unionFields = append(unionFields, fl)
-				case "array":
-					s.Id(rawField(len(unionFields))).Index().Qual(jsonPkg, "RawMessage").Tag(map[string]string{"json": fl.JSONName})
-					unionFields = append(unionFields, fl)
-				}
-			}
-			s.Op("*").Id("plain")
-		})
-		g.Id("v").Dot("plain").Op("=").Parens(jen.Op("*").Id("plain")).Parens(jen.Id("x"))
-		g.If(jen.Err().Op(":=").Qual(jsonPkg, "Unmarshal").Call(jen.Id("b"), jen.Op("&").Id("v")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err()))
-		for i, c := range t.Consts {
-			g.If(jen.Id("v").Dot(constField(i)).Op("==").Nil().Op("||").Op("*").Id("v").Dot(constField(i)).Op("!=").Lit(c.Value)).Block(
-				jen.Return(jen.Qual(fmtPkg, "Errorf").Call(jen.Lit(t.Name + ": property \"" + c.JSONName + "\" must be \"" + c.Value + "\""))),
-			)
-		}
-		for i, fl := range unionFields {
-			raw := jen.Id("v").Dot(rawField(i))
-			dec := "Unmarshal" + unionOf(fl).Name
-			if fl.UnionShape() == "one" {
-				g.Id("x").Dot(fl.GoName).Op("=").Nil()
-				g.If(jen.Len(raw.Clone()).Op(">").Lit(0).Op("&&").String().Call(raw.Clone()).Op("!=").Lit("null")).Block(
-					jen.List(jen.Id("u"), jen.Err()).Op(":=").Id(dec).Call(raw.Clone()),
-					jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Qual(fmtPkg, "Errorf").Call(jen.Lit(t.Name+"."+fl.JSONName+": %w"), jen.Err()))),
-					jen.Id("x").Dot(fl.GoName).Op("=").Id("u"),
-				)
-				continue
-			}
-			g.Id("x").Dot(fl.GoName).Op("=").Nil()
-			g.If(raw.Clone().Op("!=").Nil()).Block(
-				jen.Id("x").Dot(fl.GoName).Op("=").Make(typeExpr(fl.Type), jen.Len(raw.Clone())),
-				jen.For(jen.List(jen.Id("i"), jen.Id("r")).Op(":=").Range().Add(raw.Clone())).Block(
-					jen.List(jen.Id("u"), jen.Err()).Op(":=").Id(dec).Call(jen.Id("r")),
-					jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Qual(fmtPkg, "Errorf").Call(jen.Lit(t.Name+"."+fl.JSONName+"[%d]: %w"), jen.Id("i"), jen.Err()))),
-					jen.Id("x").Dot(fl.GoName).Index(jen.Id("i")).Op("=").Id("u"),
-				),
-			)
-		}
-		g.Return(jen.Nil())
-	})
-}
-
-func unionOf(fl *gen.Field) *gen.Type {
-	if fl.Type.Kind == gen.KindUnion {
-		return fl.Type
+// fallbackDoc is the doc sentence of a type whose schema has no description.
+func (e *emitter) fallbackDoc(t *gen.Type) string {
+	if role, ok := e.roles[t]; ok {
+		return t.Name + " " + role + "."
 	}
-	return fl.Type.Elem
+	return t.Name + " is a protocol object."
 }
 
 func (e *emitter) enumType(f *jen.File, t *gen.Type) {
-	f.Add(doc(t.Name, t.Doc, "is a protocol enumeration."))
+	f.Add(comment(sentence(t.Name, t.Doc, t.Name+" is a protocol enumeration."), 0))
 	f.Type().Id(t.Name).String()
+	f.Line()
 	f.Comment("The values of " + t.Name + ".")
 	f.Const().DefsFunc(func(g *jen.Group) {
 		for _, v := range t.Enum {
 			g.Id(t.Name + gen.GoName(v)).Id(t.Name).Op("=").Lit(v)
 		}
 	})
-	f.Comment("Valid reports whether v is one of the values of " + t.Name + ".")
-	f.Func().Params(jen.Id("v").Id(t.Name)).Id("Valid").Params().Bool().Block(
-		jen.Switch(jen.Id("v")).Block(
-			jen.CaseFunc(func(g *jen.Group) {
-				for _, v := range t.Enum {
-					g.Id(t.Name + gen.GoName(v))
-				}
-			}).Block(jen.Return(jen.True())),
-		),
-		jen.Return(jen.False()),
+	f.Line()
+	var any *jen.Statement
+	for _, v := range t.Enum {
+		is := jen.Id("v").Op("==").Id(t.Name + gen.GoName(v))
+		if any == nil {
+			any = is
+		} else {
+			any = any.Op("||").Add(is)
+		}
+	}
+	oneLine(f, "Valid reports whether v is one of the values of "+t.Name+".",
+		jen.Params(jen.Id("v").Id(t.Name)).Id("Valid").Params().Bool(), any)
+}
+
+// scalarType declares a named string, integer, number or boolean type and its rule.
+func (e *emitter) scalarType(f *jen.File, t *gen.Type) {
+	f.Add(comment(sentence(t.Name, t.Doc, t.Name+" is a named protocol value."), 0))
+	f.Type().Id(t.Name).Add(typeExpr(&gen.Type{Kind: t.Kind}))
+	if t.Pattern != "" {
+		e.rules = append(e.rules, jen.Id(patternVar(t)).Op("=").Qual("regexp", "MustCompile").Call(jen.Lit(t.Pattern)))
+	}
+	if rule := ruleLiteral(t); rule != nil {
+		e.rules = append(e.rules, jen.Id(ruleVar(t)).Op("=").Add(rule))
+	}
+}
+
+// collectionType declares a named list of unions or map of strings with its JSON methods.
+func (e *emitter) collectionType(f *jen.File, t *gen.Type) error {
+	var read, write *jen.Statement
+	switch {
+	case t.Kind == gen.KindArray && t.Elem.Kind == gen.KindUnion:
+		read = jen.Qual(codecPkg, "ReadUnions").Types(jen.Id(t.Name)).Call(jen.Id("d"), arrayRule(t), jen.Id("read"+t.Elem.Name))
+		write = jen.Qual(codecPkg, "AppendList").Call(jen.Id("b"), jen.Id("x"))
+	case t.Kind == gen.KindMap && isStringy(t.Elem):
+		read = jen.Qual(codecPkg, "ReadStringMap").Types(jen.Id(t.Name)).Call(jen.Id("d"), stringRule(t.Elem))
+		write = jen.Qual(codecPkg, "AppendStringMap").Call(jen.Id("b"), jen.Id("x"))
+	default:
+		return fmt.Errorf("the Go emitter maps a named array only of unions and a named map only of strings (%s)", t.Name)
+	}
+	f.Add(comment(sentence(t.Name, t.Doc, t.Name+" is a protocol collection."), 0))
+	f.Type().Id(t.Name).Add(typeExpr(&gen.Type{Kind: t.Kind, Elem: t.Elem}))
+	f.Line()
+	f.Func().Id("read"+t.Name).Params(jen.Id("d").Op("*").Qual(codecPkg, "Decoder")).Params(jen.Id(t.Name), jen.Error()).Op("{").Return(read).Op("}")
+	f.Line()
+	oneLine(f, "AppendJSON appends x to b as JSON.",
+		jen.Params(jen.Id("x").Id(t.Name)).Id("AppendJSON").Params(jen.Id("b").Index().Byte()).Index().Byte(), write)
+	oneLine(f, "MarshalJSON encodes x with AppendJSON.",
+		jen.Params(jen.Id("x").Id(t.Name)).Id("MarshalJSON").Params().Params(jen.Index().Byte(), jen.Error()),
+		jen.Id("x").Dot("AppendJSON").Call(jen.Nil()), jen.Nil())
+	f.Comment("UnmarshalJSON decodes x, checking every constraint of its schema.")
+	f.Func().Params(jen.Id("x").Op("*").Id(t.Name)).Id("UnmarshalJSON").Params(jen.Id("b").Index().Byte()).Params(jen.Err().Error()).Block(
+		jen.List(jen.Op("*").Id("x"), jen.Err()).Op("=").Qual(codecPkg, "ReadValue").Call(jen.Id("b"), jen.Id("read"+t.Name)),
+		jen.Return(jen.Err()),
 	)
+	return nil
 }
 
 func (e *emitter) unionType(f *jen.File, t *gen.Type) {
 	names := ""
 	for i, a := range t.Arms {
-		if i > 0 {
+		switch {
+		case i == len(t.Arms)-1:
+			names += " or "
+		case i > 0:
 			names += ", "
 		}
 		names += a.Type.Name
 	}
-	f.Add(doc(t.Name, t.Doc, "is a union."))
-	f.Comment("It is one of: " + names + ".")
-	f.Type().Id(t.Name).Interface(jen.Id("is" + t.Name).Params())
+	f.Add(comment(sentence(t.Name, t.Doc, e.fallbackDoc(t))+" It is one of "+names+".", 0))
+	f.Type().Id(t.Name).Interface(jen.Id("is"+t.Name).Params(), jen.Id("AppendJSON").Params(jen.Id("b").Index().Byte()).Index().Byte())
 	f.Line()
-	if t.Discriminator != "" {
-		e.discriminatedUnmarshal(f, t)
-	} else {
-		e.requiredKeysUnmarshal(f, t)
+	how := "choosing the alternative by its \"" + t.Discriminator + "\" property"
+	if t.Discriminator == "" {
+		how = "choosing the alternative whose required properties are present"
+	}
+	f.Comment("read" + t.Name + " reads a " + t.Name + ", " + how + ".")
+	f.Func().Id("read"+t.Name).Params(jen.Id("d").Op("*").Qual(codecPkg, "Decoder")).Params(jen.Id(t.Name), jen.Error()).BlockFunc(func(g *jen.Group) {
+		e.unionSwitch(g, t)
+	})
+	f.Line()
+	if e.params[t] {
+		e.decodeFunc(f, t, jen.Id("decodeParamsUnion").Call(jen.Id("raw"), jen.Id("read"+t.Name)))
+	} else if e.roots[t] {
+		e.decodeFunc(f, t, jen.Qual(codecPkg, "ReadValue").Call(jen.Id("raw"), jen.Id("read"+t.Name)))
 	}
 }
 
-func (e *emitter) discriminatedUnmarshal(f *jen.File, t *gen.Type) {
-	fn := "Unmarshal" + t.Name
-	f.Comment(fn + " decodes a " + t.Name + ", choosing the alternative by its \"" + t.Discriminator + "\" property.")
-	f.Func().Id(fn).Params(jen.Id("b").Index().Byte()).Params(jen.Id(t.Name), jen.Error()).BlockFunc(func(g *jen.Group) {
-		g.Var().Id("probe").Struct(jen.Id("Tag").Op("*").String().Tag(map[string]string{"json": t.Discriminator}))
-		g.If(jen.Err().Op(":=").Qual(jsonPkg, "Unmarshal").Call(jen.Id("b"), jen.Op("&").Id("probe")), jen.Err().Op("!=").Nil()).Block(
-			jen.Return(jen.Nil(), jen.Qual(fmtPkg, "Errorf").Call(jen.Lit(t.Name+": %w"), jen.Err())))
-		g.If(jen.Id("probe").Dot("Tag").Op("==").Nil()).Block(
-			jen.Return(jen.Nil(), jen.Qual(errorsPkg, "New").Call(jen.Lit(t.Name+": missing \""+t.Discriminator+"\""))))
-		g.Switch(jen.Op("*").Id("probe").Dot("Tag")).BlockFunc(func(s *jen.Group) {
+func (e *emitter) unionSwitch(g *jen.Group, t *gen.Type) {
+	arm := func(a *gen.Arm) []jen.Code {
+		return []jen.Code{
+			jen.Var().Id("v").Id(a.Type.Name),
+			jen.Err().Op(":=").Id("d").Dot("Object").Call(jen.Id("v").Dot("fields")),
+			jen.Return(jen.Id("v"), jen.Err()),
+		}
+	}
+	if t.Discriminator != "" {
+		var tags []jen.Code
+		g.Switch(jen.Id("d").Dot("Tag").Call(jen.Lit(t.Discriminator))).BlockFunc(func(s *jen.Group) {
 			for _, a := range t.Arms {
-				s.Case(jen.Lit(a.Tag)).Block(decodeArm(a.Type)...)
+				s.Case(jen.Lit(a.Tag)).Block(arm(a)...)
+				tags = append(tags, jen.Lit(a.Tag))
 			}
 		})
-		g.Return(jen.Nil(), jen.Qual(fmtPkg, "Errorf").Call(jen.Lit(t.Name+": unknown "+t.Discriminator+" %q"), jen.Op("*").Id("probe").Dot("Tag")))
-	})
-}
-
-func decodeArm(arm *gen.Type) []jen.Code {
-	return []jen.Code{
-		jen.Var().Id("v").Id(arm.Name),
-		jen.If(jen.Err().Op(":=").Qual(jsonPkg, "Unmarshal").Call(jen.Id("b"), jen.Op("&").Id("v")), jen.Err().Op("!=").Nil()).Block(
-			jen.Return(jen.Nil(), jen.Err())),
-		jen.Return(jen.Id("v"), jen.Nil()),
+		g.Return(jen.Nil(), jen.Id("d").Dot("NoArm").Call(append([]jen.Code{jen.Lit(t.Discriminator)}, tags...)...))
+		return
 	}
-}
-
-func (e *emitter) requiredKeysUnmarshal(f *jen.File, t *gen.Type) {
-	fn := "Unmarshal" + t.Name
-	f.Comment(fn + " decodes a " + t.Name + ": exactly one alternative's required properties must all be present.")
-	f.Func().Id(fn).Params(jen.Id("b").Index().Byte()).Params(jen.Id(t.Name), jen.Error()).BlockFunc(func(g *jen.Group) {
-		g.Var().Id("keys").Map(jen.String()).Qual(jsonPkg, "RawMessage")
-		g.If(jen.Err().Op(":=").Qual(jsonPkg, "Unmarshal").Call(jen.Id("b"), jen.Op("&").Id("keys")), jen.Err().Op("!=").Nil()).Block(
-			jen.Return(jen.Nil(), jen.Qual(fmtPkg, "Errorf").Call(jen.Lit(t.Name+": %w"), jen.Err())))
-		g.Id("has").Op(":=").Func().Params(jen.Id("names").Op("...").String()).Bool().Block(
-			jen.For(jen.List(jen.Id("_"), jen.Id("k")).Op(":=").Range().Id("names")).Block(
-				jen.If(jen.List(jen.Id("_"), jen.Id("ok")).Op(":=").Id("keys").Index(jen.Id("k")), jen.Op("!").Id("ok")).Block(jen.Return(jen.False())),
-			),
-			jen.Return(jen.True()),
-		)
-		g.Var().Id("matched").Index().Func().Params().Params(jen.Id(t.Name), jen.Error())
-		for _, a := range t.Arms {
-			var req []jen.Code
-			for _, fl := range a.Type.Fields {
-				if fl.Required {
-					req = append(req, jen.Lit(fl.JSONName))
-				}
-			}
-			g.If(jen.Id("has").Call(req...)).Block(
-				jen.Id("matched").Op("=").Append(jen.Id("matched"), jen.Func().Params().Params(jen.Id(t.Name), jen.Error()).Block(decodeArm(a.Type)...)),
-			)
+	var sets []jen.Code
+	for _, a := range t.Arms {
+		var keys []jen.Code
+		for _, k := range a.Type.RequiredKeys() {
+			keys = append(keys, jen.Lit(k))
 		}
-		g.If(jen.Len(jen.Id("matched")).Op("!=").Lit(1)).Block(
-			jen.Return(jen.Nil(), jen.Qual(fmtPkg, "Errorf").Call(jen.Lit(t.Name+": the object matches %d of its "+itoa(len(t.Arms))+" alternatives, want exactly 1"), jen.Len(jen.Id("matched")))))
-		g.Return(jen.Id("matched").Index(jen.Lit(0)).Call())
+		sets = append(sets, jen.Index().String().Values(keys...))
+	}
+	g.Switch(jen.Id("d").Dot("Match").Call(sets...)).BlockFunc(func(s *jen.Group) {
+		for i, a := range t.Arms {
+			s.Case(jen.Lit(i)).Block(arm(a)...)
+		}
 	})
+	g.Return(jen.Nil(), jen.Id("d").Dot("NoMatch").Call(jen.Lit(len(t.Arms))))
 }
 
-func (e *emitter) unionSliceUnmarshal(f *jen.File, t *gen.Type) {
-	f.Comment("UnmarshalJSON decodes every element of " + t.Name + " as a " + t.Elem.Name + ".")
-	f.Func().Params(jen.Id("x").Op("*").Id(t.Name)).Id("UnmarshalJSON").Params(jen.Id("b").Index().Byte()).Error().Block(
-		jen.Var().Id("raw").Index().Qual(jsonPkg, "RawMessage"),
-		jen.If(jen.Err().Op(":=").Qual(jsonPkg, "Unmarshal").Call(jen.Id("b"), jen.Op("&").Id("raw")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
-		jen.If(jen.Id("raw").Op("==").Nil()).Block(jen.Op("*").Id("x").Op("=").Nil(), jen.Return(jen.Nil())),
-		jen.Id("out").Op(":=").Make(jen.Id(t.Name), jen.Len(jen.Id("raw"))),
-		jen.For(jen.List(jen.Id("i"), jen.Id("r")).Op(":=").Range().Id("raw")).Block(
-			jen.List(jen.Id("u"), jen.Err()).Op(":=").Id("Unmarshal"+t.Elem.Name).Call(jen.Id("r")),
-			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Qual(fmtPkg, "Errorf").Call(jen.Lit(t.Name+"[%d]: %w"), jen.Id("i"), jen.Err()))),
-			jen.Id("out").Index(jen.Id("i")).Op("=").Id("u"),
-		),
-		jen.Op("*").Id("x").Op("=").Id("out"),
-		jen.Return(jen.Nil()),
+// decodeHelpers emits Decode, the generic decoder of every struct type, and the decoders of
+// request params, whose failures are -32602.
+func (e *emitter) decodeHelpers(f *jen.File) {
+	f.Comment("decodable is a pointer to a protocol struct.")
+	f.Type().Id("decodable").Types(jen.Id("T").Any()).Interface(jen.Op("*").Id("T"), jen.Id("fields").Params(jen.Op("*").Qual(codecPkg, "Object")))
+	f.Line()
+	f.Comment("Decode reads a JSON document as the protocol struct T in one pass, checking every constraint")
+	f.Comment("of its schema, e.g. protocol.Decode[protocol.MessagesReceivedNotification](raw). A mismatch")
+	f.Comment("is a *codec.Error naming the JSON pointer and the failed keyword.")
+	f.Func().Id("Decode").Types(jen.Id("T").Any(), jen.Id("P").Id("decodable").Types(jen.Id("T"))).Params(jen.Id("raw").Index().Byte()).Params(jen.Id("T"), jen.Error()).Block(
+		jen.Var().Id("x").Id("T"),
+		jen.Err().Op(":=").Qual(codecPkg, "Read").Call(jen.Id("raw"), jen.Id("P").Call(jen.Op("&").Id("x")).Dot("fields")),
+		jen.Return(jen.Id("x"), jen.Err()),
+	)
+	f.Line()
+	f.Comment("invalidParams turns a decoding failure of request params into the -32602 wire error,")
+	f.Comment("naming the JSON pointer and the failed constraint.")
+	f.Func().Id("invalidParams").Params(jen.Err().Error()).Error().Block(
+		jen.Var().Id("ce").Op("*").Qual(codecPkg, "Error"),
+		jen.If(jen.Op("!").Qual("errors", "As").Call(jen.Err(), jen.Op("&").Id("ce"))).Block(jen.Return(jen.Err())),
+		jen.Return(jen.Id("InvalidParamsError").Values(jen.Dict{
+			jen.Id("Message"): jen.Lit("Invalid params: ").Op("+").Id("ce").Dot("Error").Call(),
+			jen.Id("Data"):    jen.Qual(jsonPkg, "RawMessage").Call(jen.Qual(codecPkg, "ErrorData").Call(jen.Id("ce"))),
+		})),
+	)
+	f.Line()
+	f.Comment("decodeParams reads request params of a struct type.")
+	f.Func().Id("decodeParams").Types(jen.Id("T").Any(), jen.Id("P").Id("decodable").Types(jen.Id("T"))).Params(jen.Id("raw").Index().Byte()).Params(jen.Id("T"), jen.Error()).Block(
+		jen.List(jen.Id("x"), jen.Err()).Op(":=").Id("Decode").Types(jen.Id("T"), jen.Id("P")).Call(jen.Id("raw")),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Id("x"), jen.Id("invalidParams").Call(jen.Err()))),
+		jen.Return(jen.Id("x"), jen.Nil()),
+	)
+	if !e.hasParamsUnion() {
+		return
+	}
+	f.Line()
+	f.Comment("decodeParamsUnion reads request params of a union type.")
+	f.Func().Id("decodeParamsUnion").Types(jen.Id("T").Any()).Params(jen.Id("raw").Index().Byte(), jen.Id("read").Func().Params(jen.Op("*").Qual(codecPkg, "Decoder")).Params(jen.Id("T"), jen.Error())).Params(jen.Id("T"), jen.Error()).Block(
+		jen.List(jen.Id("x"), jen.Err()).Op(":=").Qual(codecPkg, "ReadValue").Call(jen.Id("raw"), jen.Id("read")),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Id("x"), jen.Id("invalidParams").Call(jen.Err()))),
+		jen.Return(jen.Id("x"), jen.Nil()),
 	)
 }
 
-func itoa(n int) string {
-	if n < 10 {
-		return string(rune('0' + n))
+func (e *emitter) hasParamsUnion() bool {
+	for t := range e.params {
+		if t.Kind == gen.KindUnion {
+			return true
+		}
 	}
-	return itoa(n/10) + string(rune('0'+n%10))
+	return false
 }

@@ -2,6 +2,7 @@ package wire
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"unicode/utf8"
 )
@@ -33,10 +34,52 @@ func skipWS(b []byte, i int) int {
 
 // scanString scans the string starting at b[i] == '"'.
 func scanString(b []byte, i int) int {
+	end, _ := scanStringPlain(b, i)
+	return end
+}
+
+// scanStringPlain scans the string starting at b[i] == '"' and also reports whether its
+// body is plain: printable ASCII without escapes, so that it can be used as it is. Runs of
+// plain bytes are skipped eight at a time.
+func scanStringPlain(b []byte, i int) (end int, plain bool) {
 	if i >= len(b) || b[i] != '"' {
-		return -1
+		return -1, false
 	}
-	for i++; i < len(b); i++ {
+	i++
+	for i+8 <= len(b) && plainWord(binary.LittleEndian.Uint64(b[i:])) {
+		i += 8
+	}
+	for ; i < len(b); i++ {
+		c := b[i]
+		if c == '"' {
+			return i + 1, true
+		}
+		if c < 0x20 || c == '\\' || c >= 0x80 {
+			break
+		}
+	}
+	return scanStringRest(b, i)
+}
+
+// plainWord reports whether none of the eight bytes of w is a control character, '"',
+// '\\' or non-ASCII.
+func plainWord(w uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	hasZero := func(x uint64) uint64 { return (x - ones) & ^x & highs }
+	special := (w - ones*0x20) & ^w & highs // a byte below 0x20
+	special |= hasZero(w ^ ones*'"') | hasZero(w^ones*'\\') | w&highs
+	return special == 0
+}
+
+// scanStringRest scans the rest of a string body from b[i], which is not plain.
+func scanStringRest(b []byte, i int) (end int, plain bool) {
+	end = scanStringBody(b, i)
+	return end, false
+}
+
+// scanStringBody scans a string body from b[i] up to and including the closing quote.
+func scanStringBody(b []byte, i int) int {
+	for ; i < len(b); i++ {
 		c := b[i]
 		switch {
 		case c == '"':
@@ -302,3 +345,24 @@ func decodeKey(raw []byte) []byte {
 	}
 	return []byte(s)
 }
+
+// SkipSpace returns the index of the first byte of b at or after i that is not JSON
+// whitespace. It is the scanner the generated codecs (runtime/codec) read with.
+func SkipSpace(b []byte, i int) int { return skipWS(b, i) }
+
+// ScanString returns the index just past the JSON string that starts at b[i], or -1 when
+// there is no valid string there (the bytes are not checked for UTF-8 validity).
+func ScanString(b []byte, i int) int { return scanString(b, i) }
+
+// ScanNumber returns the index just past the JSON number that starts at b[i], or -1.
+func ScanNumber(b []byte, i int) int { return scanNumber(b, i) }
+
+// ScanLiteral returns the index just past lit ("true", "false" or "null") at b[i], or -1.
+func ScanLiteral(b []byte, i int, lit string) int { return scanLiteral(b, i, lit) }
+
+// ScanValue returns the index just past the JSON value that starts at b[i], or -1.
+func ScanValue(b []byte, i int) int { return scanValue(b, i, 0) }
+
+// ScanStringPlain is ScanString that also reports whether the string body is plain
+// (printable ASCII, no escapes) and can be used without decoding.
+func ScanStringPlain(b []byte, i int) (end int, plain bool) { return scanStringPlain(b, i) }
