@@ -155,6 +155,7 @@ func (b *builder) checkKeywords(n *Node) bool {
 		b.probs.add(f, "format %q is not supported (uuid, date-time, uri)", f.Str)
 		ok = false
 	}
+	b.checkPatterns(n)
 	return ok
 }
 

@@ -89,8 +89,12 @@ func (b *builder) number(v *Node, kw string, kind Kind) *Number {
 	return &Number{Literal: string(v.Num)}
 }
 
-// checkRanges reports bounds that no value can satisfy.
+// checkRanges reports bounds that no value can satisfy, and the zero maximums the emitters
+// do not map (maxLength 0 is "only the empty string": write const "" or an enum instead).
 func (b *builder) checkRanges(n *Node, c Constraints) {
+	if c.MaxLength != nil && *c.MaxLength == 0 || c.MaxItems != nil && *c.MaxItems == 0 {
+		b.probs.add(n, "a maximum of 0 is not supported: it only allows an empty value")
+	}
 	if c.MinLength != nil && c.MaxLength != nil && *c.MinLength > *c.MaxLength {
 		b.probs.add(n, "minLength %d is greater than maxLength %d", *c.MinLength, *c.MaxLength)
 	}

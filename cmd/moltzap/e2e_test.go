@@ -310,7 +310,7 @@ func TestEndToEnd(t *testing.T) {
 	if err := json.Unmarshal([]byte(lines[0]), &note); err != nil || note.Method != protocol.NotificationMessagesReceived {
 		t.Fatalf("listen line %q: %v", lines[0], err)
 	}
-	got, err := protocol.DecodeMessagesReceivedNotification(note.Params)
+	got, err := protocol.Decode[protocol.MessagesReceivedNotification](note.Params)
 	if err != nil || partsText(got.Message.Parts) != "hi bob" || string(got.Message.ConversationID) != conv || string(got.TaskID) != task {
 		t.Fatalf("received %+v, %v", got, err)
 	}

@@ -136,7 +136,7 @@ func TestNotificationJSONLine(t *testing.T) {
 	if got.Method != "messages/received" {
 		t.Errorf("method %q", got.Method)
 	}
-	back, err := protocol.DecodeMessagesReceivedNotification(got.Params)
+	back, err := protocol.Decode[protocol.MessagesReceivedNotification](got.Params)
 	if err != nil {
 		t.Fatalf("params do not decode as the notification: %v\n%s", err, got.Params)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -197,8 +198,10 @@ func writeCatalogText(w io.Writer, m *gen.Model) error {
 	return err
 }
 
-// writeDir writes the generated files into dir and removes generated Go files that the
-// model no longer produces. Unchanged files are not rewritten.
+// writeDir writes the generated files into dir (a key "sub/x.go" goes to the subdirectory
+// sub) and removes generated Go files that the model no longer produces, from dir and from
+// each of its immediate subdirectories; a subdirectory left empty is removed. Unchanged
+// files are not rewritten. Only files carrying the generated header are ever removed.
 func writeDir(dir string, files map[string][]byte) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create %s: %w", dir, err)
@@ -209,27 +212,56 @@ func writeDir(dir string, files map[string][]byte) error {
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		if err := writeIfChanged(filepath.Join(dir, name), files[name]); err != nil {
+		if err := writeIfChanged(filepath.Join(dir, filepath.FromSlash(name)), files[name]); err != nil {
 			return err
 		}
+	}
+	if err := removeStale(dir, "", files); err != nil {
+		return err
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", dir, err)
 	}
 	for _, e := range entries {
-		if _, keep := files[e.Name()]; keep || !strings.HasSuffix(e.Name(), ".go") || strings.HasSuffix(e.Name(), "_test.go") {
+		if e.IsDir() {
+			if err := removeStale(dir, e.Name(), files); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// removeStale removes the generated Go files of dir/sub whose key ("sub/name") is not in
+// files, and dir/sub itself when that leaves it empty.
+func removeStale(dir, sub string, files map[string][]byte) error {
+	at := filepath.Join(dir, sub)
+	entries, err := os.ReadDir(at)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", at, err)
+	}
+	removed := 0
+	for _, e := range entries {
+		name := e.Name()
+		if _, keep := files[path.Join(sub, name)]; keep || e.IsDir() || !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
 			continue
 		}
-		path := filepath.Join(dir, e.Name())
-		data, err := os.ReadFile(path)
+		p := filepath.Join(at, name)
+		data, err := os.ReadFile(p)
 		if err != nil {
-			return fmt.Errorf("read %s: %w", path, err)
+			return fmt.Errorf("read %s: %w", p, err)
 		}
 		if bytes.Contains(data, []byte(golang.Header)) {
-			if err := os.Remove(path); err != nil {
-				return fmt.Errorf("remove stale %s: %w", path, err)
+			if err := os.Remove(p); err != nil {
+				return fmt.Errorf("remove stale %s: %w", p, err)
 			}
+			removed++
+		}
+	}
+	if sub != "" && removed > 0 && removed == len(entries) {
+		if err := os.Remove(at); err != nil {
+			return fmt.Errorf("remove empty %s: %w", at, err)
 		}
 	}
 	return nil

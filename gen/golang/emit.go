@@ -67,6 +67,13 @@ func Emit(m *gen.Model, pkg string) (map[string][]byte, error) {
 		}
 		out[name] = buf.Bytes()
 	}
+	tests, err := e.protocolTest(GeneratedRoot + pkg)
+	if err != nil {
+		return nil, err
+	}
+	for name, b := range tests {
+		out[name] = b
+	}
 	return out, nil
 }
 

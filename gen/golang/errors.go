@@ -1,13 +1,15 @@
 package golang
 
 import (
-	"strconv"
+	"fmt"
+	"strings"
 
 	"github.com/dave/jennifer/jen"
+	"github.com/moltzap/moltzap-go/gen"
 )
 
-// errors emits the wire error registry: a value type per error, code constants and the
-// lookup that turns a wire error object back into its typed value.
+// errors emits the wire error registry over endpoint.Error/DataError: the code constants,
+// one alias and one marker kind per error, and the lookup by code.
 func (e *emitter) errors(f *jen.File) {
 	f.Comment("Codes of the wire error registry.")
 	f.Const().DefsFunc(func(g *jen.Group) {
@@ -16,86 +18,113 @@ func (e *emitter) errors(f *jen.File) {
 		}
 	})
 	for _, er := range e.m.Errors {
-		name := er.GoName
-		f.Commentf("%s is wire error %d (%s): %s", name, er.Code, er.Name, er.Description)
-		f.Type().Id(name).StructFunc(func(g *jen.Group) {
-			g.Comment("Message overrides the default message " + strconv.Quote(er.Message) + " when set.")
-			g.Id("Message").String()
-			if er.Data != nil {
-				g.Comment("Data is the typed error data; nil when absent.")
-				g.Id("Data").Op("*").Id(er.Data.Name)
-			} else {
-				g.Comment("Data is optional free-form error data.")
-				g.Id("Data").Qual(jsonPkg, "RawMessage")
-			}
-		})
-		f.Commentf("Code returns %d.", er.Code)
-		f.Func().Params(jen.Id(name)).Id("Code").Params().Int64().Block(jen.Return(jen.Id("Code" + trimError(name))))
-		f.Comment("Text returns the message sent on the wire.")
-		f.Func().Params(jen.Id("e").Id(name)).Id("Text").Params().String().Block(
-			jen.If(jen.Id("e").Dot("Message").Op("!=").Lit("")).Block(jen.Return(jen.Id("e").Dot("Message"))),
-			jen.Return(jen.Lit(er.Message)),
-		)
-		f.Comment("Error describes the error with its code.")
-		f.Func().Params(jen.Id("e").Id(name)).Id("Error").Params().String().Block(
-			jen.Return(jen.Qual(fmtPkg, "Sprintf").Call(jen.Lit("%s (%d)"), jen.Id("e").Dot("Text").Call(), jen.Id("e").Dot("Code").Call())),
-		)
-		f.Comment("WireError returns the JSON-RPC error object.")
-		f.Func().Params(jen.Id("e").Id(name)).Id("WireError").Params().Qual(wirePkg, "Error").BlockFunc(func(g *jen.Group) {
-			g.Id("w").Op(":=").Qual(wirePkg, "Error").Values(jen.Dict{jen.Id("Code"): jen.Id("e").Dot("Code").Call(), jen.Id("Message"): jen.Id("e").Dot("Text").Call()})
-			if er.Data != nil {
-				g.If(jen.Id("e").Dot("Data").Op("!=").Nil()).Block(
-					jen.If(jen.List(jen.Id("b"), jen.Err()).Op(":=").Qual(jsonPkg, "Marshal").Call(jen.Id("e").Dot("Data")), jen.Err().Op("==").Nil()).Block(
-						jen.Id("w").Dot("Data").Op("=").Id("b"),
-					),
-				)
-			} else {
-				g.Id("w").Dot("Data").Op("=").Id("e").Dot("Data")
-			}
-			g.Return(jen.Id("w"))
-		})
-		f.Line()
+		f.Add(comment(errorDoc(er), 0))
+		f.Type().Id(er.GoName).Op("=").Add(errorType(er))
 	}
+	e.errorKinds(f)
+	f.Comment("UnknownError is a wire error whose code is not in the registry.")
+	f.Type().Id("UnknownError").Op("=").Qual(endpointPkg, "UnknownError")
+	f.Comment("InvalidResultError is a handler result that failed its own decoder: a server bug,")
+	f.Comment("answered as -32603 on the wire and logged with its cause.")
+	f.Type().Id("InvalidResultError").Op("=").Qual(endpointPkg, "InvalidResultError")
 	e.errorFromWire(f)
 }
 
+// errorDoc documents a registry error from its description.
+func errorDoc(er *gen.ErrorDef) string {
+	d := fmt.Sprintf("%s is wire error %d (%s; default message %q)", er.GoName, er.Code, er.Name, er.Message)
+	if desc := strings.TrimSpace(er.Description); desc != "" {
+		if first, _, _ := strings.Cut(desc, " "); isLowerable(first) {
+			desc = strings.ToLower(desc[:1]) + desc[1:]
+		}
+		d += ": " + desc
+	} else {
+		d += "."
+	}
+	if er.Data != nil {
+		d += " Data is the typed " + er.Data.Name + "."
+	}
+	return d
+}
+
+// errorType is the endpoint instantiation an error is an alias of.
+func errorType(er *gen.ErrorDef) *jen.Statement {
+	if er.Data != nil {
+		return jen.Qual(endpointPkg, "DataError").Types(jen.Id(kindName(er)), jen.Id(er.Data.Name))
+	}
+	return jen.Qual(endpointPkg, "Error").Types(jen.Id(kindName(er)))
+}
+
+// kindName is the unexported marker type of an error: "forbiddenKind".
+func kindName(er *gen.ErrorDef) string {
+	n := trimError(er.GoName)
+	return strings.ToLower(n[:1]) + n[1:] + "Kind"
+}
+
 func trimError(goName string) string {
-	if len(goName) > 5 && goName[len(goName)-5:] == "Error" {
+	if len(goName) > 5 && strings.HasSuffix(goName, "Error") {
 		return goName[:len(goName)-5]
 	}
 	return goName
 }
 
+// errorKinds emits the marker types and their specs, one line each.
+func (e *emitter) errorKinds(f *jen.File) {
+	f.Comment("The kinds of the registry errors: each one's Spec gives its code and default message.")
+	f.Type().DefsFunc(func(g *jen.Group) {
+		for _, er := range e.m.Errors {
+			g.Id(kindName(er)).Struct()
+		}
+	})
+	var specs jen.Statement
+	for i, er := range e.m.Errors {
+		if i > 0 {
+			specs.Line()
+		}
+		specs.Func().Params(jen.Id(kindName(er))).Id("Spec").Params().Qual(endpointPkg, "Spec").Add(inline(jen.Return(
+			jen.Qual(endpointPkg, "Spec").Values(jen.Id("Code").Op(":").Id("Code"+trimError(er.GoName)),
+				jen.Id("Message").Op(":").Lit(er.Message)))))
+	}
+	f.Add(&specs)
+}
+
+// errorFromWire emits the registry value, the router's own errors and ErrorFromWire.
 func (e *emitter) errorFromWire(f *jen.File) {
-	f.Comment("UnknownError is a wire error whose code is not in the registry.")
-	f.Type().Id("UnknownError").Struct(jen.Id("Wire").Qual(wirePkg, "Error"))
-	f.Comment("Error describes the error with its code.")
-	f.Func().Params(jen.Id("e").Id("UnknownError")).Id("Error").Params().String().Block(
-		jen.Return(jen.Qual(fmtPkg, "Sprintf").Call(jen.Lit("%s (%d)"), jen.Id("e").Dot("Wire").Dot("Message"), jen.Id("e").Dot("Wire").Dot("Code"))))
-	f.Comment("WireError returns the JSON-RPC error object as received.")
-	f.Func().Params(jen.Id("e").Id("UnknownError")).Id("WireError").Params().Qual(wirePkg, "Error").Block(jen.Return(jen.Id("e").Dot("Wire")))
-	f.Line()
+	f.Comment("registry rebuilds the typed error of a wire error object.")
+	f.Var().Id("registry").Op("=").Qual(endpointPkg, "NewRegistry").CallFunc(func(g *jen.Group) {
+		for _, er := range e.m.Errors {
+			if er.Data != nil {
+				g.Line().Qual(endpointPkg, "Typed").Types(jen.Id(kindName(er))).Call(e.decoder(er.Data))
+			} else {
+				g.Line().Qual(endpointPkg, "Plain").Types(jen.Id(kindName(er))).Call()
+			}
+		}
+		g.Line()
+	})
+	f.Comment("routerErrors are the registry errors the dispatchers answer with themselves.")
+	f.Var().Id("routerErrors").Op("=").Qual(endpointPkg, "RouterErrors").Values(
+		jen.Id("Unauthorized").Op(":").Add(e.newError("Unauthorized")),
+		jen.Id("Forbidden").Op(":").Add(e.newError("Forbidden")),
+		jen.Id("MethodNotFound").Op(":").Add(e.newError("MethodNotFound")),
+	)
 	f.Comment("ErrorFromWire returns the typed registry error for a wire error object, so that")
 	f.Comment("errors.As works on the client side; an unknown code gives an UnknownError. Data that")
-	f.Comment("does not match the registered schema is dropped (the code and message are kept).")
+	f.Comment("fails its decoder is dropped (the code and message are kept).")
 	f.Func().Id("ErrorFromWire").Params(jen.Id("w").Qual(wirePkg, "Error")).Error().Block(
-		jen.Switch(jen.Id("w").Dot("Code")).BlockFunc(func(g *jen.Group) {
-			for _, er := range e.m.Errors {
-				var body []jen.Code
-				body = append(body, jen.Id("e").Op(":=").Id(er.GoName).Values(jen.Dict{jen.Id("Message"): jen.Id("w").Dot("Message")}))
-				if er.Data != nil {
-					body = append(body, jen.If(jen.Len(jen.Id("w").Dot("Data")).Op(">").Lit(0)).Block(
-						jen.Var().Id("d").Id(er.Data.Name),
-						jen.If(jen.Qual(jsonPkg, "Unmarshal").Call(jen.Id("w").Dot("Data"), jen.Op("&").Id("d")).Op("==").Nil()).Block(
-							jen.Id("e").Dot("Data").Op("=").Op("&").Id("d")),
-					))
-				} else {
-					body = append(body, jen.Id("e").Dot("Data").Op("=").Id("w").Dot("Data"))
-				}
-				body = append(body, jen.Return(jen.Id("e")))
-				g.Case(jen.Id("Code" + trimError(er.GoName))).Block(body...)
-			}
-		}),
-		jen.Return(jen.Id("UnknownError").Values(jen.Dict{jen.Id("Wire"): jen.Id("w")})),
-	)
+		jen.Return(jen.Id("registry").Dot("FromWire").Call(jen.Id("w"))))
+}
+
+// newError is the endpoint constructor of the registry error named name (the catalog must
+// have it: the dispatchers answer with Unauthorized, Forbidden and MethodNotFound).
+func (e *emitter) newError(name string) *jen.Statement {
+	for _, er := range e.m.Errors {
+		if er.Name != name {
+			continue
+		}
+		if er.Data != nil {
+			return jen.Qual(endpointPkg, "NewData").Types(jen.Id(kindName(er)), jen.Id(er.Data.Name))
+		}
+		return jen.Qual(endpointPkg, "New").Types(jen.Id(kindName(er)))
+	}
+	return jen.Qual(endpointPkg, "New").Types(jen.Id(strings.ToLower(name[:1]) + name[1:] + "Kind"))
 }

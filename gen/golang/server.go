@@ -1,9 +1,14 @@
 package golang
 
 import (
+	"strings"
+
 	"github.com/dave/jennifer/jen"
 	"github.com/moltzap/moltzap-go/gen"
 )
+
+// endpointPkg is the generic runtime the dispatch tables, stubs and errors are written over.
+const endpointPkg = "github.com/moltzap/moltzap-go/runtime/endpoint"
 
 func has(list []string, v string) bool {
 	for _, x := range list {
@@ -16,146 +21,198 @@ func has(list []string, v string) bool {
 
 func ctxParam() *jen.Statement { return jen.Id("ctx").Qual(contextPkg, "Context") }
 
-// methodDoc is the comment on a handler or stub method.
-func methodDoc(goName string, m *gen.Method) string {
-	d := goName + " handles \"" + m.Name + "\""
-	if m.Description != "" {
-		d += ": " + m.Description
-	}
-	return d
+func resultType(m *gen.Method) *jen.Statement { return jen.Id(m.GoName + "Result") }
+
+// inline renders a function body of one statement on the signature's line.
+func inline(s jen.Code) *jen.Statement {
+	return jen.Custom(jen.Options{Open: "{", Close: "}"}, s)
 }
 
-// server emits Caller, ServerHandlers, UnimplementedServerHandlers and ServerDispatcher.
+// methodDoc is the comment on a handler method: `X handles "wire": description`.
+func methodDoc(m *gen.Method) string {
+	d := m.GoName + " handles \"" + m.Name + "\""
+	if m.Description == "" {
+		return d + "."
+	}
+	text := strings.TrimSpace(m.Description)
+	if first, _, _ := strings.Cut(text, " "); isLowerable(first) {
+		text = strings.ToLower(text[:1]) + text[1:]
+	}
+	return d + ": " + text
+}
+
+// server emits Caller, the access rules, ServerHandlers, UnimplementedServerHandlers and
+// the dispatch table.
 func (e *emitter) server(f *jen.File) {
 	f.Comment("Caller is what the dispatcher needs to know about the connection making a request.")
-	f.Type().Id("Caller").Interface(
-		jen.Comment("Authenticated reports whether network/connect succeeded on this connection."),
-		jen.Id("Authenticated").Params().Bool(),
-		jen.Comment("Active reports whether the agent's status is active."),
-		jen.Id("Active").Params().Bool(),
-		jen.Comment("HasOwner reports whether the agent has an owner user."),
-		jen.Id("HasOwner").Params().Bool(),
-	)
-	f.Line()
-	f.Comment("ServerHandlers has one method per client -> server method of the catalog. A handler set")
-	f.Comment("that misses one does not compile; embed UnimplementedServerHandlers to opt out of that.")
-	f.Comment("C is the server's own connection type.")
+	f.Type().Id("Caller").Op("=").Qual(endpointPkg, "Caller")
+	e.accessRules(f)
+	f.Comment("ServerHandlers has one method per client -> server method of the catalog; a handler set")
+	f.Comment("that misses one does not compile. C is the server's own connection type.")
 	f.Type().Id("ServerHandlers").Types(jen.Id("C").Id("Caller")).InterfaceFunc(func(g *jen.Group) {
 		for _, m := range e.m.Methods {
-			g.Comment(methodDoc(m.GoName, m))
-			g.Id(m.GoName).Params(ctxParam(), jen.Id("caller").Id("C"), jen.Id("p").Add(typeExpr(m.Params))).Params(resultType(m), jen.Error())
+			g.Add(comment(methodDoc(m), 1))
+			g.Id(m.GoName).Params(ctxParam(), jen.Id("caller").Id("C"), jen.Id("p").Add(typeExpr(m.Params))).
+				Params(resultType(m), jen.Error())
 		}
 	})
-	f.Line()
-	f.Comment("UnimplementedServerHandlers answers every method with MethodNotFoundError.")
-	f.Type().Id("UnimplementedServerHandlers").Types(jen.Id("C").Id("Caller")).Struct()
-	for _, m := range e.m.Methods {
-		f.Comment(m.GoName + " reports that \"" + m.Name + "\" is not implemented.")
-		f.Func().Params(jen.Id("UnimplementedServerHandlers").Types(jen.Id("C"))).Id(m.GoName).
-			Params(jen.Qual(contextPkg, "Context"), jen.Id("C"), typeExpr(m.Params)).Params(resultType(m), jen.Error()).
-			Block(jen.Return(zeroValue(m.Result), jen.Id("MethodNotFoundError").Values(jen.Dict{jen.Id("Message"): jen.Lit("Method not implemented: " + m.Name)})))
-	}
-	f.Line()
+	e.unimplemented(f)
 	e.serverDispatcher(f)
 }
 
-func resultType(m *gen.Method) *jen.Statement {
-	return jen.Id(m.GoName + "Result")
+// accessName names a caller rule: "Anyone" when unauthenticated callers are admitted, else
+// the callers ("Agent", "TaskMaster", "AgentOrTaskMaster") prefixed by what the rule
+// requires ("Active", "Owned") or suffixed by "Only" when it requires nothing.
+func accessName(callers, requires []string) string {
+	base := "Anyone"
+	if !has(callers, "unauthenticated") {
+		var names []string
+		for _, c := range callers {
+			names = append(names, map[string]string{"agent": "Agent", "taskmaster": "TaskMaster"}[c])
+		}
+		base = strings.Join(names, "Or")
+	}
+	prefix := ""
+	if has(requires, "active") {
+		prefix += "Active"
+	}
+	if has(requires, "owner") {
+		prefix += "Owned"
+	}
+	if prefix == "" && base != "Anyone" {
+		return base + "Only"
+	}
+	return prefix + base
 }
 
+// accessExpr is the endpoint.Access expression of a caller rule.
+func accessExpr(callers, requires []string) *jen.Statement {
+	bits := map[string]string{
+		"unauthenticated": "CallerUnauthenticated", "agent": "CallerAgent", "taskmaster": "CallerTaskMaster",
+		"active": "RequireActive", "owner": "RequireOwner",
+	}
+	var s *jen.Statement
+	for _, name := range append(append([]string{}, callers...), requires...) {
+		bit := jen.Qual(endpointPkg, bits[name])
+		if s == nil {
+			s = bit
+		} else {
+			s = s.Op("|").Add(bit)
+		}
+	}
+	if s == nil {
+		return jen.Qual(endpointPkg, "Access").Call(jen.Lit(0))
+	}
+	return s
+}
+
+// accessDoc describes a caller rule: "ActiveAgent admits agents that are active."
+func accessDoc(name string, callers, requires []string) string {
+	who := map[string]string{"unauthenticated": "unauthenticated connections", "agent": "agents", "taskmaster": "TaskMasters"}
+	var cs, rs []string
+	for _, c := range callers {
+		cs = append(cs, who[c])
+	}
+	for _, r := range requires {
+		rs = append(rs, map[string]string{"active": "are active", "owner": "have an owner"}[r])
+	}
+	d := name + " admits " + strings.Join(cs, " and ")
+	if len(rs) > 0 {
+		d += " that " + strings.Join(rs, " and ")
+	}
+	return d + "."
+}
+
+// accessRules emits one named endpoint.Access per caller rule the catalog uses.
+func (e *emitter) accessRules(f *jen.File) {
+	seen := map[string]bool{}
+	f.Comment("The caller rules of the catalog's methods, checked before the params are decoded.")
+	f.Const().DefsFunc(func(g *jen.Group) {
+		for _, m := range e.m.Methods {
+			name := accessName(m.Callers, m.Requires)
+			if seen[name] {
+				continue
+			}
+			seen[name] = true
+			g.Add(comment(accessDoc(name, m.Callers, m.Requires), 1))
+			g.Id(name).Op("=").Add(accessExpr(m.Callers, m.Requires))
+		}
+	})
+}
+
+// unimplemented emits UnimplementedServerHandlers, kept for embedders that opt out of the
+// compile-time check; its methods are one group, like grpc's Unimplemented servers.
+func (e *emitter) unimplemented(f *jen.File) {
+	f.Comment("UnimplementedServerHandlers answers every method with MethodNotFoundError (\"Method not")
+	f.Comment("implemented: <method>\"). Embedding it switches off the compile-time check for a missing")
+	f.Comment("handler.")
+	f.Type().Id("UnimplementedServerHandlers").Types(jen.Id("C").Id("Caller")).Struct()
+	var group jen.Statement
+	for i, m := range e.m.Methods {
+		if i > 0 {
+			group.Line()
+		}
+		group.Func().Params(jen.Id("UnimplementedServerHandlers").Types(jen.Id("C"))).Id(m.GoName).
+			Params(jen.Qual(contextPkg, "Context"), jen.Id("C"), typeExpr(m.Params)).Params(resultType(m), jen.Error()).
+			Block(jen.Return(zeroValue(m.Result), jen.Id("MethodNotFoundError").Values(
+				jen.Id("Message").Op(":").Lit("Method not implemented: "+m.Name))))
+	}
+	f.Add(&group)
+}
+
+// serverDispatcher emits the dispatch table: one row per method.
 func (e *emitter) serverDispatcher(f *jen.File) {
 	f.Comment("ServerDispatcher routes a request to its ServerHandlers method: caller check, params")
-	f.Comment("validation and decoding, invocation, result encoding and validation.")
-	f.Type().Id("ServerDispatcher").Types(jen.Id("C").Id("Caller")).Struct(jen.Id("h").Id("ServerHandlers").Types(jen.Id("C")))
-	f.Comment("NewServerDispatcher returns a dispatcher over h.")
+	f.Comment("decoding, invocation, result encoding and check (see package runtime/endpoint).")
+	f.Type().Id("ServerDispatcher").Types(jen.Id("C").Id("Caller")).Op("=").Qual(endpointPkg, "Router").Types(jen.Id("C"))
+	f.Comment("NewServerDispatcher returns the dispatcher of the catalog's methods over h.")
 	f.Func().Id("NewServerDispatcher").Types(jen.Id("C").Id("Caller")).Params(jen.Id("h").Id("ServerHandlers").Types(jen.Id("C"))).
-		Op("*").Id("ServerDispatcher").Types(jen.Id("C")).Block(jen.Return(jen.Op("&").Id("ServerDispatcher").Types(jen.Id("C")).Values(jen.Dict{jen.Id("h"): jen.Id("h")})))
-	f.Line()
-	f.Comment("Dispatch runs one request. Errors are registry errors (MethodNotFoundError, UnauthorizedError,")
-	f.Comment("ForbiddenError, InvalidParamsError, ...) or whatever the handler returned.")
-	f.Func().Params(jen.Id("d").Op("*").Id("ServerDispatcher").Types(jen.Id("C"))).Id("Dispatch").
-		Params(ctxParam(), jen.Id("caller").Id("C"), jen.Id("method").String(), jen.Id("params").Qual(jsonPkg, "RawMessage")).
-		Params(jen.Qual(jsonPkg, "RawMessage"), jen.Error()).BlockFunc(func(g *jen.Group) {
-		g.If(jen.Len(jen.Id("params")).Op("==").Lit(0)).Block(jen.Id("params").Op("=").Qual(jsonPkg, "RawMessage").Call(jen.Lit("{}")))
-		g.Switch(jen.Id("method")).BlockFunc(func(s *jen.Group) {
+		Op("*").Id("ServerDispatcher").Types(jen.Id("C")).Block(
+		jen.Return(jen.Qual(endpointPkg, "NewRouter").CallFunc(func(g *jen.Group) {
+			g.Id("routerErrors")
 			for _, m := range e.m.Methods {
-				s.Case(jen.Id("Method"+m.GoName)).Block(
-					jen.If(jen.Err().Op(":=").Id("checkCaller").Call(jen.Id("caller"), jen.Lit(has(m.Callers, "unauthenticated")), jen.Lit(has(m.Requires, "active")), jen.Lit(has(m.Requires, "owner"))), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
-					jen.List(jen.Id("p"), jen.Err()).Op(":=").Id("Decode"+m.Params.Name).Call(jen.Id("params")),
-					jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
-					jen.List(jen.Id("r"), jen.Err()).Op(":=").Id("d").Dot("h").Dot(m.GoName).Call(jen.Id("ctx"), jen.Id("caller"), jen.Id("p")),
-					jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
-					jen.Return(jen.Id("encodeChecked").Call(jen.Lit(m.Name), jen.Lit(m.Result.Schema), jen.Id("r"))),
-				)
+				g.Line().Qual(endpointPkg, "Unary").Call(jen.Id("Method"+m.GoName), jen.Id(accessName(m.Callers, m.Requires)),
+					jen.Id("h").Dot(m.GoName), e.decoder(m.Params), e.decoder(m.Result))
 			}
-		})
-		g.Return(jen.Nil(), jen.Id("MethodNotFoundError").Values(jen.Dict{jen.Id("Message"): jen.Lit("Unknown method: ").Op("+").Id("method")}))
-	})
-	f.Line()
-	f.Comment("checkCaller applies the catalog's caller rules before params are looked at.")
-	f.Func().Id("checkCaller").Params(jen.Id("c").Id("Caller"), jen.List(jen.Id("unauthenticated"), jen.Id("active"), jen.Id("owner")).Bool()).Error().Block(
-		jen.Switch().Block(
-			jen.Case(jen.Op("!").Id("c").Dot("Authenticated").Call().Op("&&").Op("!").Id("unauthenticated")).Block(jen.Return(jen.Id("UnauthorizedError").Values())),
-			jen.Case(jen.Id("active").Op("&&").Op("!").Id("c").Dot("Active").Call()).Block(jen.Return(jen.Id("ForbiddenError").Values(jen.Dict{jen.Id("Message"): jen.Lit("Agent must be claimed before performing this action")}))),
-			jen.Case(jen.Id("owner").Op("&&").Op("!").Id("c").Dot("HasOwner").Call()).Block(jen.Return(jen.Id("UnauthorizedError").Values(jen.Dict{jen.Id("Message"): jen.Lit("Contacts require a claimed agent owner")}))),
-		),
-		jen.Return(jen.Nil()),
-	)
-	f.Line()
-	f.Comment("InvalidResultError is a handler result that failed its schema: a server bug, answered")
-	f.Comment("as -32603 on the wire and logged with its cause.")
-	f.Type().Id("InvalidResultError").Struct(jen.Id("Method").String(), jen.Id("Err").Error())
-	f.Comment("Error names the method and the cause.")
-	f.Func().Params(jen.Id("e").Op("*").Id("InvalidResultError")).Id("Error").Params().String().Block(
-		jen.Return(jen.Lit("invalid result for ").Op("+").Id("e").Dot("Method").Op("+").Lit(": ").Op("+").Id("e").Dot("Err").Dot("Error").Call()))
-	f.Comment("Unwrap returns the cause.")
-	f.Func().Params(jen.Id("e").Op("*").Id("InvalidResultError")).Id("Unwrap").Params().Error().Block(jen.Return(jen.Id("e").Dot("Err")))
-	f.Comment("WireError is the generic -32603 error object.")
-	f.Func().Params(jen.Id("e").Op("*").Id("InvalidResultError")).Id("WireError").Params().Qual(wirePkg, "Error").Block(
-		jen.Return(jen.Id("InternalError").Values().Dot("WireError").Call()))
-	f.Line()
-	f.Comment("encodeChecked marshals a result and validates it against its schema.")
-	f.Func().Id("encodeChecked").Params(jen.List(jen.Id("method"), jen.Id("ref")).String(), jen.Id("v").Any()).Params(jen.Qual(jsonPkg, "RawMessage"), jen.Error()).Block(
-		jen.List(jen.Id("b"), jen.Err()).Op(":=").Qual(jsonPkg, "Marshal").Call(jen.Id("v")),
-		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Op("&").Id("InvalidResultError").Values(jen.Dict{jen.Id("Method"): jen.Id("method"), jen.Id("Err"): jen.Err()}))),
-		jen.If(jen.Err().Op(":=").Id("Validate").Call(jen.Id("ref"), jen.Id("b")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Op("&").Id("InvalidResultError").Values(jen.Dict{jen.Id("Method"): jen.Id("method"), jen.Id("Err"): jen.Err()}))),
-		jen.Return(jen.Id("b"), jen.Nil()),
+			g.Line()
+		})),
 	)
 }
 
-// taskmaster emits TaskMasterHandlers and its dispatcher.
+// decoder is the generated decoder of a schema-backed type.
+func (e *emitter) decoder(t *gen.Type) *jen.Statement {
+	if e.params[t] || t.Kind != gen.KindStruct {
+		return jen.Id(decoderName(t))
+	}
+	return jen.Id("Decode").Types(jen.Id(t.Name))
+}
+
+// decoderName names the generated decoder of a schema-backed type: DecodeT.
+func decoderName(t *gen.Type) string { return "Decode" + t.Name }
+
+// taskmaster emits TaskMasterHandlers and its dispatch table.
 func (e *emitter) taskmaster(f *jen.File) {
 	f.Comment("TaskMasterHandlers has one method per server -> TaskMaster callback of the catalog.")
 	f.Type().Id("TaskMasterHandlers").InterfaceFunc(func(g *jen.Group) {
 		for _, m := range e.m.Callbacks {
-			g.Comment(methodDoc(m.GoName, m))
+			g.Add(comment(methodDoc(m), 1))
 			g.Id(m.GoName).Params(ctxParam(), jen.Id("p").Add(typeExpr(m.Params))).Params(resultType(m), jen.Error())
 		}
 	})
-	f.Line()
 	f.Comment("TaskMasterDispatcher routes a server callback to its TaskMasterHandlers method.")
-	f.Type().Id("TaskMasterDispatcher").Struct(jen.Id("h").Id("TaskMasterHandlers"))
-	f.Comment("NewTaskMasterDispatcher returns a dispatcher over h.")
+	f.Type().Id("TaskMasterDispatcher").Op("=").Qual(endpointPkg, "CallbackRouter")
+	f.Comment("NewTaskMasterDispatcher returns the dispatcher of the catalog's callbacks over h, which")
+	f.Comment("must not be nil.")
 	f.Func().Id("NewTaskMasterDispatcher").Params(jen.Id("h").Id("TaskMasterHandlers")).Op("*").Id("TaskMasterDispatcher").Block(
-		jen.Return(jen.Op("&").Id("TaskMasterDispatcher").Values(jen.Dict{jen.Id("h"): jen.Id("h")})))
-	f.Comment("Dispatch runs one callback; a name outside the catalog is a MethodNotFoundError.")
-	f.Func().Params(jen.Id("d").Op("*").Id("TaskMasterDispatcher")).Id("Dispatch").
-		Params(ctxParam(), jen.Id("method").String(), jen.Id("params").Qual(jsonPkg, "RawMessage")).
-		Params(jen.Qual(jsonPkg, "RawMessage"), jen.Error()).BlockFunc(func(g *jen.Group) {
-		g.If(jen.Len(jen.Id("params")).Op("==").Lit(0)).Block(jen.Id("params").Op("=").Qual(jsonPkg, "RawMessage").Call(jen.Lit("{}")))
-		g.Switch(jen.Id("method")).BlockFunc(func(s *jen.Group) {
+		jen.Return(jen.Qual(endpointPkg, "NewCallbackRouter").CallFunc(func(g *jen.Group) {
+			g.Id("routerErrors")
 			for _, m := range e.m.Callbacks {
-				s.Case(jen.Id("Callback"+m.GoName)).Block(
-					jen.List(jen.Id("p"), jen.Err()).Op(":=").Id("Decode"+m.Params.Name).Call(jen.Id("params")),
-					jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
-					jen.List(jen.Id("r"), jen.Err()).Op(":=").Id("d").Dot("h").Dot(m.GoName).Call(jen.Id("ctx"), jen.Id("p")),
-					jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
-					jen.Return(jen.Id("encodeChecked").Call(jen.Lit(m.Name), jen.Lit(m.Result.Schema), jen.Id("r"))),
-				)
+				g.Line().Qual(endpointPkg, "Callback").Call(jen.Id("Callback"+m.GoName),
+					jen.Id("h").Dot(m.GoName), e.decoder(m.Params), e.decoder(m.Result))
 			}
-		})
-		g.Return(jen.Nil(), jen.Id("MethodNotFoundError").Values(jen.Dict{jen.Id("Message"): jen.Lit("Unknown method: ").Op("+").Id("method")}))
-	})
+			g.Line()
+		})),
+	)
 }
 
 // aliasResults emits "type XResult = Shared" for methods whose result is a shared type.

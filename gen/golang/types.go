@@ -65,19 +65,29 @@ func (e *emitter) structType(f *jen.File, t *gen.Type) error {
 	for _, u := range e.unions[t] {
 		f.Func().Params(jen.Id(t.Name)).Id("is" + u.Name).Params().Block()
 	}
-	oneLine(f, "AppendJSON appends x to b as JSON.",
-		jen.Params(jen.Id("x").Id(t.Name)).Id("AppendJSON").Params(jen.Id("b").Index().Byte()).Index().Byte(),
-		jen.Qual(codecPkg, "Write").Call(jen.Id("b"), jen.Id("x").Dot("fields")))
-	oneLine(f, "MarshalJSON encodes x with AppendJSON.",
-		jen.Params(jen.Id("x").Id(t.Name)).Id("MarshalJSON").Params().Params(jen.Index().Byte(), jen.Error()),
-		jen.Id("x").Dot("AppendJSON").Call(jen.Nil()), jen.Nil())
-	oneLine(f, "UnmarshalJSON decodes x, checking every constraint of its schema.",
-		jen.Params(jen.Id("x").Op("*").Id(t.Name)).Id("UnmarshalJSON").Params(jen.Id("b").Index().Byte()).Error(),
-		jen.Qual(codecPkg, "Read").Call(jen.Id("b"), jen.Id("x").Dot("fields")))
+	e.jsonMethods(f, t)
 	if e.params[t] {
 		e.decodeFunc(f, t, jen.Id("decodeParams").Types(jen.Id(t.Name)).Call(jen.Id("raw")))
 	}
 	return nil
+}
+
+// jsonMethods emits the encoding/json adapters of a struct over its fields method, and
+// AppendJSON where a value of the type is encoded on its own (messages, union alternatives).
+func (e *emitter) jsonMethods(f *jen.File, t *gen.Type) {
+	x := jen.Id("x").Id(t.Name)
+	write := jen.Qual(codecPkg, "Write").Call(jen.Id("b"), jen.Id("x").Dot("fields"))
+	if e.roots[t] || len(e.unions[t]) > 0 {
+		f.Comment("AppendJSON appends x to b as JSON; MarshalJSON and UnmarshalJSON adapt the same codec")
+		f.Comment("to encoding/json. Decoding checks every constraint of the schema.")
+		f.Func().Params(x.Clone()).Id("AppendJSON").Params(jen.Id("b").Index().Byte()).Index().Byte().Op("{").Return(write).Op("}")
+		f.Func().Params(x.Clone()).Id("MarshalJSON").Params().Params(jen.Index().Byte(), jen.Error()).Op("{").Return(jen.Id("x").Dot("AppendJSON").Call(jen.Nil()), jen.Nil()).Op("}")
+	} else {
+		f.Comment("MarshalJSON and UnmarshalJSON adapt the codec of " + t.Name + " (its fields method) to")
+		f.Comment("encoding/json. Decoding checks every constraint of the schema.")
+		f.Func().Params(x.Clone()).Id("MarshalJSON").Params().Params(jen.Index().Byte(), jen.Error()).Op("{").Return(jen.Qual(codecPkg, "Write").Call(jen.Nil(), jen.Id("x").Dot("fields")), jen.Nil()).Op("}")
+	}
+	f.Func().Params(jen.Id("x").Op("*").Id(t.Name)).Id("UnmarshalJSON").Params(jen.Id("b").Index().Byte()).Error().Op("{").Return(jen.Qual(codecPkg, "Read").Call(jen.Id("b"), jen.Id("x").Dot("fields"))).Op("}")
 }
 
 // decodeFunc emits DecodeX, a one-liner over read.
@@ -187,6 +197,7 @@ func (e *emitter) collectionType(f *jen.File, t *gen.Type) error {
 		jen.List(jen.Op("*").Id("x"), jen.Err()).Op("=").Qual(codecPkg, "ReadValue").Call(jen.Id("b"), jen.Id("read"+t.Name)),
 		jen.Return(jen.Err()),
 	)
+	e.decodeFunc(f, t, jen.Qual(codecPkg, "ReadValue").Call(jen.Id("raw"), jen.Id("read"+t.Name)))
 	return nil
 }
 
@@ -215,7 +226,7 @@ func (e *emitter) unionType(f *jen.File, t *gen.Type) {
 	f.Line()
 	if e.params[t] {
 		e.decodeFunc(f, t, jen.Id("decodeParamsUnion").Call(jen.Id("raw"), jen.Id("read"+t.Name)))
-	} else if e.roots[t] {
+	} else {
 		e.decodeFunc(f, t, jen.Qual(codecPkg, "ReadValue").Call(jen.Id("raw"), jen.Id("read"+t.Name)))
 	}
 }

@@ -164,10 +164,55 @@ func (r *renderer) types() {
 			r.p("One of: %s.", strings.Join(arms, ", "))
 			r.p("")
 		default:
-			r.p("Shape: %s.", r.shape(t))
+			r.p("Shape: %s%s.", r.shape(t), rules(t))
 			r.p("")
 		}
 	}
+}
+
+// rules describes the constraints the model keeps for t, e.g. "1-32768 characters".
+func rules(t *gen.Type) string {
+	var out []string
+	c := t.Constraints
+	switch {
+	case c.MinLength != nil && c.MaxLength != nil:
+		out = append(out, fmt.Sprintf("%d-%d characters", *c.MinLength, *c.MaxLength))
+	case c.MinLength != nil:
+		out = append(out, fmt.Sprintf("at least %d characters", *c.MinLength))
+	case c.MaxLength != nil:
+		out = append(out, fmt.Sprintf("at most %d characters", *c.MaxLength))
+	}
+	if c.Format != "" {
+		out = append(out, "format "+c.Format)
+	}
+	if c.Pattern != "" {
+		out = append(out, "pattern `"+c.Pattern+"`")
+	}
+	if min, max, hasMin, hasMax := c.IntBounds(); t.Kind == gen.KindInteger && (hasMin || hasMax) {
+		switch {
+		case hasMin && hasMax:
+			out = append(out, fmt.Sprintf("%d to %d", min, max))
+		case hasMin:
+			out = append(out, fmt.Sprintf(">= %d", min))
+		default:
+			out = append(out, fmt.Sprintf("<= %d", max))
+		}
+	}
+	switch {
+	case c.MinItems != nil && c.MaxItems != nil:
+		out = append(out, fmt.Sprintf("%d-%d items", *c.MinItems, *c.MaxItems))
+	case c.MinItems != nil:
+		out = append(out, fmt.Sprintf("at least %d items", *c.MinItems))
+	case c.MaxItems != nil:
+		out = append(out, fmt.Sprintf("at most %d items", *c.MaxItems))
+	}
+	if c.UniqueItems {
+		out = append(out, "unique items")
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(out, ", ") + ")"
 }
 
 func (r *renderer) fields(t *gen.Type) {
@@ -186,6 +231,9 @@ func (r *renderer) fields(t *gen.Type) {
 	}
 	for _, f := range t.Fields {
 		typ := r.typeRef(f.Type)
+		if f.Type.Name == "" {
+			typ += rules(f.Type)
+		}
 		if f.Nullable {
 			typ += " or null"
 		}
@@ -208,7 +256,7 @@ func (r *renderer) typeRef(t *gen.Type) string {
 func (r *renderer) shape(t *gen.Type) string {
 	switch t.Kind {
 	case gen.KindArray:
-		return r.typeRef(t.Elem) + "[]"
+		return r.typeRef(t.Elem) + rulesOfElem(t.Elem) + "[]"
 	case gen.KindMap:
 		return "map of string to " + r.typeRef(t.Elem)
 	case gen.KindInteger:
@@ -223,4 +271,12 @@ func (r *renderer) shape(t *gen.Type) string {
 
 func cell(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, "|", "\\|"), "\n", " ")
+}
+
+// rulesOfElem is the constraint text of an unnamed array item type.
+func rulesOfElem(t *gen.Type) string {
+	if t.Name != "" {
+		return ""
+	}
+	return rules(t)
 }

@@ -2,6 +2,8 @@
 
 package protocol
 
+import endpoint "github.com/moltzap/moltzap-go/runtime/endpoint"
+
 // ProtocolVersion is the one protocol version this package speaks.
 const ProtocolVersion = "2026.525.0"
 
@@ -68,575 +70,91 @@ type NetworkConnectResult = HelloOk
 // NetworkPingResult is the result of "network/ping".
 type NetworkPingResult = PingResult
 
-// MethodInfo describes a method or callback.
-type MethodInfo struct {
-	Name         string   `json:"name"`
-	Area         string   `json:"area"`
-	Description  string   `json:"description"`
-	Callers      []string `json:"callers,omitempty"`
-	Requires     []string `json:"requires,omitempty"`
-	Errors       []string `json:"errors,omitempty"`
-	ParamsSchema string   `json:"paramsSchema"`
-	ResultSchema string   `json:"resultSchema"`
+// The descriptions of the catalog's entries.
+type (
+	CatalogInfo      = endpoint.CatalogInfo
+	MethodInfo       = endpoint.MethodInfo
+	NotificationInfo = endpoint.NotificationInfo
+	ErrorInfo        = endpoint.ErrorInfo
+)
+
+// catalog is the whole protocol: every method with its callers, notification, callback
+// and error.
+var catalog = CatalogInfo{
+	Version: ProtocolVersion,
+	Methods: []MethodInfo{
+		{Name: "agents/list", Area: "identity", Description: "Agents visible to the caller, paginated: its siblings (same owner) plus agents owned by accepted contacts of its owner; an unclaimed caller sees only itself.", Callers: []string{"agent"}, Errors: []string{"InvalidParams"}, ParamsSchema: "#/$defs/AgentsListParams", ResultSchema: "#/$defs/AgentsListResult"},
+		{Name: "agents/lookup", Area: "identity", Description: "Cards of the given agents; unknown ids are silently omitted; order not guaranteed. No visibility filter.", Callers: []string{"agent"}, Errors: []string{"InvalidParams"}, ParamsSchema: "#/$defs/AgentsLookupParams", ResultSchema: "#/$defs/AgentsLookupResult"},
+		{Name: "agents/lookupByName", Area: "identity", Description: "Cards of the agents with the given names; unknown names are omitted.", Callers: []string{"agent"}, Errors: []string{"InvalidParams"}, ParamsSchema: "#/$defs/AgentsLookupByNameParams", ResultSchema: "#/$defs/AgentsLookupByNameResult"},
+		{Name: "apps/register", Area: "apps", Description: "Bind manifest.appId to this connection, which from then on receives the app's dispatch/authorize, messages/authorize and task/create callbacks and dispatches/consumed/expired, and passes TaskMaster checks for the app's tasks. Idempotent on the same connection; dropped when the socket closes. Another live connection (or the in-process default app) holding the appId gives -32001 'App {appId} is already registered'.", Callers: []string{"agent"}, Errors: []string{"InvalidParams", "Forbidden"}, ParamsSchema: "#/$defs/AppsRegisterParams", ResultSchema: "#/$defs/AppsRegisterResult"},
+		{Name: "contacts/accept", Area: "identity", Description: "Accept a pending edge whose target is the caller's owner (idempotent); on an actual transition notifies the requesting user's active agents with contact/accepted. Unknown edge -32002; the requester accepting its own request -32001.", Callers: []string{"agent"}, Requires: []string{"owner"}, Errors: []string{"Unauthorized", "NotFound", "Forbidden"}, ParamsSchema: "#/$defs/ContactsAcceptParams", ResultSchema: "#/$defs/ContactsAcceptResult"},
+		{Name: "contacts/add", Area: "identity", Description: "Create a pending contact edge from the caller's owner to contactUserId; notifies that user's active agents with contact/request. An existing edge gives -32003; the caller's own owner or a policy refusal gives -32001.", Callers: []string{"agent"}, Requires: []string{"owner"}, Errors: []string{"Unauthorized", "Conflict", "Forbidden"}, ParamsSchema: "#/$defs/ContactsAddParams", ResultSchema: "#/$defs/ContactsAddResult"},
+		{Name: "contacts/byId", Area: "identity", Description: "One contact edge of the caller's owner.", Callers: []string{"agent"}, Requires: []string{"owner"}, Errors: []string{"Unauthorized", "NotFound"}, ParamsSchema: "#/$defs/ContactsByIDParams", ResultSchema: "#/$defs/ContactsByIDResult"},
+		{Name: "contacts/list", Area: "identity", Description: "Contact edges (pending and accepted, both directions) of the caller's owner user, paginated.", Callers: []string{"agent"}, Requires: []string{"owner"}, Errors: []string{"Unauthorized", "InvalidParams"}, ParamsSchema: "#/$defs/ContactsListParams", ResultSchema: "#/$defs/ContactsListResult"},
+		{Name: "dispatch/request", Area: "dispatch", Description: "Ask for admission to act on a received message. Mints a PENDING lease bound to this connection and returns {leaseId, dispatchId} at once; the verdict arrives later as dispatch/release. The caller must be a member of the conversation (-32001).", Callers: []string{"agent"}, Requires: []string{"active"}, Errors: []string{"Forbidden"}, ParamsSchema: "#/$defs/DispatchRequestParams", ResultSchema: "#/$defs/DispatchRequestResult"},
+		{Name: "dispatches/get", Area: "dispatch", Description: "Read a lease record. Only the lease's moderator connection may; a non-moderator and an unknown or aged-out dispatch both get -32001 'dispatches/get not authorized for this lease'.", Callers: []string{"agent"}, Requires: []string{"active"}, Errors: []string{"Forbidden"}, ParamsSchema: "#/$defs/DispatchesGetParams", ResultSchema: "#/$defs/DispatchesGetResult"},
+		{Name: "messages/list", Area: "messages", Description: "Read history of a conversation the caller may read (task initiator or admitted participant, and conversation member). With sinceSeq: the oldest limit visible messages with seq > sinceSeq; without: the newest limit messages. Always ascending seq; hasMore = more matching rows exist. The TaskMaster sees every row; others see their own rows and rows forwarded to them.", Callers: []string{"agent"}, Requires: []string{"active"}, Errors: []string{"Forbidden", "NotFound"}, ParamsSchema: "#/$defs/MessagesListParams", ResultSchema: "#/$defs/MessagesListResult"},
+		{Name: "messages/send", Area: "messages", Description: "Send a message into a conversation of a task. Checks in order: conversation in task (-32001/-32002), caller is a member (-32001 'Not a participant in this conversation'), task not closed/failed (-32020), conversation not archived (-32022), replyToId in the conversation (-32002 'Reply target not found'), dispatchLeaseId claimable (-32002 unknown lease, -32001 LeaseInvalid/LeaseMismatch). The row is stored, then messages/authorize decides the fan-out: Block gives -32019 (the row stays stored); Forward sends messages/received. Subject to messagesPerMinute (-32004).", Callers: []string{"agent"}, Requires: []string{"active"}, Errors: []string{"Forbidden", "NotFound", "TaskClosed", "ConversationArchived", "HookBlocked", "RateLimited"}, ParamsSchema: "#/$defs/MessagesSendParams", ResultSchema: "#/$defs/MessagesSendResult"},
+		{Name: "network/connect", Area: "network", Description: "Authenticate the WebSocket connection; must be the first request. Exactly one credential (agentKey or sessionToken). The protocol range is checked before the credential: V > maxProtocol or V < minProtocol gives -32006, a malformed version -32602. A repeat on an authenticated connection returns a fresh HelloOk without re-checking credentials.", Callers: []string{"unauthenticated", "agent"}, Errors: []string{"InvalidParams", "ProtocolMismatch", "Unauthorized"}, ParamsSchema: "#/$defs/NetworkConnectParams", ResultSchema: "#/$defs/HelloOk"},
+		{Name: "network/ping", Area: "network", Description: "Application-level liveness probe; returns the server clock.", Callers: []string{"agent"}, ParamsSchema: "#/$defs/NetworkPingParams", ResultSchema: "#/$defs/PingResult"},
+		{Name: "presence/subscribe", Area: "network", Description: "Replace this connection's presence watch set with agentIds (empty = unsubscribe from all) and return their current presence. Ids outside the caller's visibility (the agents/list set) fail the whole call with -32005 listing them, changing nothing. Subscriptions vanish on disconnect.", Callers: []string{"agent"}, Requires: []string{"active"}, Errors: []string{"NotInContacts"}, ParamsSchema: "#/$defs/PresenceSubscribeParams", ResultSchema: "#/$defs/PresenceSubscribeResult"},
+		{Name: "task/addParticipant", Area: "tasks", Description: "Admit an agent into the task (upsert, admitted now); no notification. Caller must be the task's TaskMaster connection (else -32001 'Caller is not the registered task manager for this task'); a closed or failed task gives -32001 'Task is not open for mutation'; an unknown task -32002 'Task not found'. TaskMaster checks run first.", Callers: []string{"taskmaster"}, Errors: []string{"Forbidden", "NotFound"}, ParamsSchema: "#/$defs/TaskAddParticipantParams", ResultSchema: "#/$defs/TaskAddParticipantResult"},
+		{Name: "task/close", Area: "tasks", Description: "Close a waiting or active task: status closed, endedAt now, every not-yet-archived conversation archived at the same instant (task/conversation/archived per conversation), then task/closed to all admitted participants. Caller must be the task's TaskMaster connection (else -32001 'Caller is not the registered task manager for this task'); a closed or failed task gives -32001 'Task is not open for mutation'; an unknown task -32002 'Task not found'. TaskMaster checks run first.", Callers: []string{"taskmaster"}, Errors: []string{"Forbidden", "NotFound"}, ParamsSchema: "#/$defs/TaskCloseParams", ResultSchema: "#/$defs/TaskCloseResult"},
+		{Name: "task/conversation/archive", Area: "conversations", Description: "Archive a conversation (idempotent; re-archiving keeps the first timestamp); the task stays open. Notifies the participants with task/conversation/archived; further messages/send fails with -32022. A conversation that is not in the task gives -32002 or -32001. Caller must be the task's TaskMaster connection (else -32001 'Caller is not the registered task manager for this task'); a closed or failed task gives -32001 'Task is not open for mutation'; an unknown task -32002 'Task not found'. TaskMaster checks run first.", Callers: []string{"taskmaster"}, Requires: []string{"active"}, Errors: []string{"Forbidden", "NotFound"}, ParamsSchema: "#/$defs/TaskConversationArchiveParams", ResultSchema: "#/$defs/TaskConversationArchiveResult"},
+		{Name: "task/conversation/create", Area: "conversations", Description: "Create a conversation under the task; the TaskMaster agent (creator) and the listed participants become members and their live connections are subscribed; task/conversation/created goes to all of them. type is dm when exactly one participant besides the creator, else group. Participants must be task participants (-32023); more than 255 participants plus the creator gives -32007. Caller must be the task's TaskMaster connection (else -32001 'Caller is not the registered task manager for this task'); a closed or failed task gives -32001 'Task is not open for mutation'; an unknown task -32002 'Task not found'. TaskMaster checks run first.", Callers: []string{"taskmaster"}, Requires: []string{"active"}, Errors: []string{"Forbidden", "NotFound", "ParticipantNotAdmitted", "ConversationFull"}, ParamsSchema: "#/$defs/TaskConversationCreateParams", ResultSchema: "#/$defs/TaskConversationCreateResult"},
+		{Name: "task/conversation/list", Area: "conversations", Description: "Every conversation the caller participates in, across all tasks and including archived ones (filter on archivedAt), most recent activity first, paginated.", Callers: []string{"agent"}, Requires: []string{"active"}, Errors: []string{"InvalidParams"}, ParamsSchema: "#/$defs/TaskConversationListParams", ResultSchema: "#/$defs/TaskConversationListResult"},
+		{Name: "task/conversation/participants/add", Area: "conversations", Description: "Add a task participant to a conversation (no-op if already a member) and subscribe its live connections; task/conversation/participants/added goes to the post-change membership. Not a task participant: -32023; full: -32007. A conversation that is not in the task gives -32002 or -32001. Caller must be the task's TaskMaster connection (else -32001 'Caller is not the registered task manager for this task'); a closed or failed task gives -32001 'Task is not open for mutation'; an unknown task -32002 'Task not found'. TaskMaster checks run first.", Callers: []string{"taskmaster"}, Requires: []string{"active"}, Errors: []string{"Forbidden", "NotFound", "ParticipantNotAdmitted", "ConversationFull"}, ParamsSchema: "#/$defs/TaskConversationParticipantsAddParams", ResultSchema: "#/$defs/TaskConversationParticipantsAddResult"},
+		{Name: "task/conversation/participants/remove", Area: "conversations", Description: "Remove an agent from this conversation only (it stays a task participant). Not a member: silent success. Otherwise task/conversation/participants/removed (reason tm_remove) goes to the pre-change membership, removed agent included. A conversation that is not in the task gives -32002 or -32001. Caller must be the task's TaskMaster connection (else -32001 'Caller is not the registered task manager for this task'); a closed or failed task gives -32001 'Task is not open for mutation'; an unknown task -32002 'Task not found'. TaskMaster checks run first.", Callers: []string{"taskmaster"}, Requires: []string{"active"}, Errors: []string{"Forbidden", "NotFound"}, ParamsSchema: "#/$defs/TaskConversationParticipantsRemoveParams", ResultSchema: "#/$defs/TaskConversationParticipantsRemoveResult"},
+		{Name: "task/conversation/unarchive", Area: "conversations", Description: "Clear a conversation's archivedAt; notifies the participants with task/conversation/unarchived. A conversation that is not in the task gives -32002 or -32001. Caller must be the task's TaskMaster connection (else -32001 'Caller is not the registered task manager for this task'); a closed or failed task gives -32001 'Task is not open for mutation'; an unknown task -32002 'Task not found'. TaskMaster checks run first.", Callers: []string{"taskmaster"}, Requires: []string{"active"}, Errors: []string{"Forbidden", "NotFound"}, ParamsSchema: "#/$defs/TaskConversationUnarchiveParams", ResultSchema: "#/$defs/TaskConversationUnarchiveResult"},
+		{Name: "task/leave", Area: "tasks", Description: "Leave a task: atomically remove the caller from the task and from every conversation of it (task/conversation/participants/removed with reason task_leave per conversation). If nobody is left the task is closed (task/closed to the caller). Leaving a task one is not in is a no-op success.", Callers: []string{"agent"}, Requires: []string{"active"}, Errors: []string{"NotFound"}, ParamsSchema: "#/$defs/TaskLeaveParams", ResultSchema: "#/$defs/TaskLeaveResult"},
+		{Name: "task/list", Area: "tasks", Description: "Tasks in which the caller is an admitted participant, newest createdAt first, paginated.", Callers: []string{"agent"}, Errors: []string{"InvalidParams"}, ParamsSchema: "#/$defs/TaskListParams", ResultSchema: "#/$defs/TaskListResult"},
+		{Name: "task/removeParticipant", Area: "tasks", Description: "Remove an agent from the task and from every conversation of the task (task/conversation/participants/removed with reason tm_remove per conversation). Caller must be the task's TaskMaster connection (else -32001 'Caller is not the registered task manager for this task'); a closed or failed task gives -32001 'Task is not open for mutation'; an unknown task -32002 'Task not found'. TaskMaster checks run first.", Callers: []string{"taskmaster"}, Errors: []string{"Forbidden", "NotFound"}, ParamsSchema: "#/$defs/TaskRemoveParticipantParams", ResultSchema: "#/$defs/TaskRemoveParticipantResult"},
+		{Name: "task/request", Area: "tasks", Description: "Request a task on an app: contact-policy gate on the invitees, insert the task (waiting) with the caller and invitees as admitted participants, then ask the app's TaskMaster with task/create (default timeout 5000 ms; no TaskMaster = reject tm_unreachable). Reject: task failed, task/failed to caller and invitees, -32024. Accept: task active, task/created, and the initial conversation (if requested) is created and announced. Returns only after the verdict.", Callers: []string{"agent"}, Requires: []string{"active"}, Errors: []string{"NotInContacts", "NotFound", "TaskRejected", "ConversationFull", "Forbidden"}, ParamsSchema: "#/$defs/TaskRequestParams", ResultSchema: "#/$defs/TaskRequestResult"},
+	},
+	Notifications: []NotificationInfo{
+		{Name: "contact/accepted", Area: "identity", Description: "A contact request of the recipient's owner was accepted (contacts/accept, on actual transition only).", Recipients: "all active agents owned by the requesting user (every live connection)", ParamsSchema: "#/$defs/ContactAcceptedNotification"},
+		{Name: "contact/request", Area: "identity", Description: "Another user asked the recipient's owner to become a contact (contacts/add).", Recipients: "all active agents owned by the target user (every live connection)", ParamsSchema: "#/$defs/ContactRequestNotification"},
+		{Name: "dispatch/release", Area: "dispatch", Description: "A PENDING lease was resolved (grant, deny or hold, real or synthesised); exactly one per resolved lease.", Recipients: "the recipient connection bound to the lease only", ParamsSchema: "#/$defs/DispatchReleaseNotification"},
+		{Name: "dispatches/consumed", Area: "dispatch", Description: "A messages/send carrying the lease committed.", Recipients: "the lease's moderator connection only", ParamsSchema: "#/$defs/DispatchesConsumedNotification"},
+		{Name: "dispatches/expired", Area: "dispatch", Description: "A GRANTED or HOLD lease aged out, or the recipient disconnected while GRANTED.", Recipients: "the lease's moderator connection only", ParamsSchema: "#/$defs/DispatchesExpiredNotification"},
+		{Name: "messages/received", Area: "messages", Description: "A message was delivered (after the messages/authorize gate).", Recipients: "the Forward recipients and the sender's other connections (subscription-gated; never the sending connection)", ParamsSchema: "#/$defs/MessagesReceivedNotification"},
+		{Name: "presence/changed", Area: "network", Description: "The derived presence of a watched agent changed (duplicates suppressed).", Recipients: "connections that subscribed to agentId via presence/subscribe", ParamsSchema: "#/$defs/PresenceChangedNotification"},
+		{Name: "task/closed", Area: "tasks", Description: "A task was closed.", Recipients: "all admitted task participants (task/close); only the leaver (last-participant task/leave)", ParamsSchema: "#/$defs/TaskClosedNotification"},
+		{Name: "task/conversation/archived", Area: "conversations", Description: "A conversation was archived (task/conversation/archive or task/close).", Recipients: "conversation participants (subscription-gated)", ParamsSchema: "#/$defs/TaskConversationArchivedNotification"},
+		{Name: "task/conversation/created", Area: "conversations", Description: "A conversation was created (task/conversation/create, or the initial conversation of task/request).", Recipients: "the creator (TaskMaster agent or requester) and the listed participants", ParamsSchema: "#/$defs/TaskConversationCreatedNotification"},
+		{Name: "task/conversation/participants/added", Area: "conversations", Description: "An agent was added to a conversation.", Recipients: "the post-change membership (newcomer included)", ParamsSchema: "#/$defs/TaskConversationParticipantsAddedNotification"},
+		{Name: "task/conversation/participants/removed", Area: "conversations", Description: "An agent was removed from a conversation (participants/remove, task/leave, task/removeParticipant, or deny eviction).", Recipients: "the pre-change membership (removed agent included, bypassing the subscription gate)", ParamsSchema: "#/$defs/TaskConversationParticipantsRemovedNotification"},
+		{Name: "task/conversation/unarchived", Area: "conversations", Description: "A conversation was unarchived.", Recipients: "conversation participants (subscription-gated)", ParamsSchema: "#/$defs/TaskConversationUnarchivedNotification"},
+		{Name: "task/created", Area: "tasks", Description: "The TaskMaster accepted a requested task; it is now active.", Recipients: "the requester and the invitees", ParamsSchema: "#/$defs/TaskCreatedNotification"},
+		{Name: "task/failed", Area: "tasks", Description: "A requested task failed: the TaskMaster rejected it (its reason) or was unreachable (timeout, tm_unreachable).", Recipients: "the requester and the invitees", ParamsSchema: "#/$defs/TaskFailedNotification"},
+	},
+	Callbacks: []MethodInfo{
+		{Name: "dispatch/authorize", Area: "taskmaster", Description: "Receive-side admission: may this recipient act on this message? Sent after a dispatch/request on a conversation whose app has a moderator. Fail-closed verdict: deny 'timeout' or deny 'dispatch/authorize error'; a deny evicts the recipient from the conversation. Timeout (manifest hooks.{hook}.timeout_ms, default 5000 ms), transport error, disconnect, any error response (Forbidden is the conventional vacuous deny) or an invalid result make the server fail closed.", Errors: []string{"Forbidden"}, ParamsSchema: "#/$defs/DispatchAuthorizeParams", ResultSchema: "#/$defs/DispatchAuthorizeResult"},
+		{Name: "messages/authorize", Area: "taskmaster", Description: "Send-side fan-out: who receives this stored message? Sent after a messages/send row is inserted, before any fan-out. Fail-closed verdict: Block 'tm_unreachable'. Timeout (manifest hooks.{hook}.timeout_ms, default 5000 ms), transport error, disconnect, any error response (Forbidden is the conventional vacuous deny) or an invalid result make the server fail closed.", Errors: []string{"Forbidden"}, ParamsSchema: "#/$defs/MessagesAuthorizeParams", ResultSchema: "#/$defs/MessagesAuthorizeResult"},
+		{Name: "task/create", Area: "taskmaster", Description: "Task admission: accept or reject a task that task/request inserted as waiting. Fail-closed verdict: reject 'timeout' or reject 'tm_unreachable'. Timeout (manifest hooks.{hook}.timeout_ms, default 5000 ms), transport error, disconnect, any error response (Forbidden is the conventional vacuous deny) or an invalid result make the server fail closed.", Errors: []string{"Forbidden"}, ParamsSchema: "#/$defs/TaskCreateParams", ResultSchema: "#/$defs/TaskCreateResult"},
+	},
+	Errors: []ErrorInfo{
+		{Name: "Unauthorized", Code: -32000, Message: "Not authenticated. Send network/connect first.", Description: "Request before network/connect; bad agentKey or sessionToken ('Authentication failed'); session tokens not configured ('Session tokens not supported by this server'); contacts method by an agent without owner ('Contacts require a claimed agent owner')."},
+		{Name: "Forbidden", Code: -32001, Message: "Forbidden", Description: "The caller lacks authority: not the task's TaskMaster, task not open for mutation, not a conversation participant, agent not active ('Agent must be claimed before performing this action'), lease not claimable, dispatches/get by a non-moderator or for an unknown dispatch, appId already registered elsewhere, or a TaskMaster's vacuous deny."},
+		{Name: "NotFound", Code: -32002, Message: "Not found", Description: "A task, conversation, agent, reply target, contact or dispatch lease does not exist."},
+		{Name: "Conflict", Code: -32003, Message: "Conflict", Description: "Duplicate resource (e.g. the contact edge already exists)."},
+		{Name: "RateLimited", Code: -32004, Message: "Too many requests", Description: "A per-agent rate limit (messagesPerMinute, requestsPerMinute) was exceeded; the socket stays open."},
+		{Name: "NotInContacts", Code: -32005, Message: "Recipient blocks unsolicited contacts", Description: "The contact policy refuses an edge: task invitees, or presence/subscribe ids outside the caller's visibility."},
+		{Name: "ProtocolMismatch", Code: -32006, Message: "Client protocol version not supported", Description: "network/connect: the client's [minProtocol, maxProtocol] range does not bracket the server version (checked before the credential)."},
+		{Name: "ConversationFull", Code: -32007, Message: "Conversation is full", Description: "The participant count would exceed the group limit (256 including the creator, or the app's maxParticipants)."},
+		{Name: "AlreadyConnected", Code: -32010, Message: "Principal already has an active connection. Disconnect the prior session first.", Description: "Reserved for a configurable single-session mode; not raised by the default agent handshake."},
+		{Name: "HookBlocked", Code: -32019, Message: "Hook blocked the dispatch", Description: "messages/send whose messages/authorize verdict was Block (instance message 'Message blocked by task manager'); the message stays stored."},
+		{Name: "TaskClosed", Code: -32020, Message: "Task is closed", Description: "Sending into a task whose status is closed or failed."},
+		{Name: "ConversationArchived", Code: -32022, Message: "Conversation is archived", Description: "Sending into an archived conversation."},
+		{Name: "ParticipantNotAdmitted", Code: -32023, Message: "Agent is not admitted to the task", Description: "The TaskMaster adds an agent to, or creates a conversation with, an agent that is not a task participant."},
+		{Name: "TaskRejected", Code: -32024, Message: "Task request was rejected by the task manager", Description: "task/request whose task/create verdict was reject, or fail-closed reject on timeout or unreachable TaskMaster."},
+		{Name: "InvalidRequest", Code: -32600, Message: "Invalid request frame", Description: "The frame is JSON but not a valid JSON-RPC object for its direction (client notifications, arrays/batches, numeric ids, result and error together)."},
+		{Name: "MethodNotFound", Code: -32601, Message: "Method not found", Description: "The method is not in the receiver's catalog (instances may say 'Unknown method: {method}')."},
+		{Name: "InvalidParams", Code: -32602, Message: "Invalid params", Description: "Params fail the method schema, or a semantic params problem found by the handler (malformed protocol version, undecodable cursor, invalid manifest)."},
+		{Name: "InternalError", Code: -32603, Message: "Internal error", Description: "Unexpected server failure; details only in server logs."},
+		{Name: "ParseError", Code: -32700, Message: "Invalid JSON", Description: "The frame is not parseable JSON (id null)."},
+	},
 }
 
-// NotificationInfo describes a notification.
-type NotificationInfo struct {
-	Name         string `json:"name"`
-	Area         string `json:"area"`
-	Description  string `json:"description"`
-	Recipients   string `json:"recipients,omitempty"`
-	ParamsSchema string `json:"paramsSchema"`
-}
-
-// ErrorInfo describes a registry error.
-type ErrorInfo struct {
-	Name        string `json:"name"`
-	Code        int64  `json:"code"`
-	Message     string `json:"message"`
-	Description string `json:"description"`
-}
-
-// CatalogInfo is the whole protocol catalog.
-type CatalogInfo struct {
-	Version       string             `json:"version"`
-	Methods       []MethodInfo       `json:"methods"`
-	Notifications []NotificationInfo `json:"notifications"`
-	Callbacks     []MethodInfo       `json:"callbacks"`
-	Errors        []ErrorInfo        `json:"errors"`
-}
-
-// Catalog returns a description of the whole protocol: every method with its callers,
-// notification, callback and error.
-func Catalog() CatalogInfo {
-	return CatalogInfo{
-		Callbacks: []MethodInfo{
-			{
-				Area:         "taskmaster",
-				Callers:      nil,
-				Description:  "Receive-side admission: may this recipient act on this message? Sent after a dispatch/request on a conversation whose app has a moderator. Fail-closed verdict: deny 'timeout' or deny 'dispatch/authorize error'; a deny evicts the recipient from the conversation. Timeout (manifest hooks.{hook}.timeout_ms, default 5000 ms), transport error, disconnect, any error response (Forbidden is the conventional vacuous deny) or an invalid result make the server fail closed.",
-				Errors:       []string{"Forbidden"},
-				Name:         "dispatch/authorize",
-				ParamsSchema: "#/$defs/DispatchAuthorizeParams",
-				Requires:     nil,
-				ResultSchema: "#/$defs/DispatchAuthorizeResult",
-			},
-			{
-				Area:         "taskmaster",
-				Callers:      nil,
-				Description:  "Send-side fan-out: who receives this stored message? Sent after a messages/send row is inserted, before any fan-out. Fail-closed verdict: Block 'tm_unreachable'. Timeout (manifest hooks.{hook}.timeout_ms, default 5000 ms), transport error, disconnect, any error response (Forbidden is the conventional vacuous deny) or an invalid result make the server fail closed.",
-				Errors:       []string{"Forbidden"},
-				Name:         "messages/authorize",
-				ParamsSchema: "#/$defs/MessagesAuthorizeParams",
-				Requires:     nil,
-				ResultSchema: "#/$defs/MessagesAuthorizeResult",
-			},
-			{
-				Area:         "taskmaster",
-				Callers:      nil,
-				Description:  "Task admission: accept or reject a task that task/request inserted as waiting. Fail-closed verdict: reject 'timeout' or reject 'tm_unreachable'. Timeout (manifest hooks.{hook}.timeout_ms, default 5000 ms), transport error, disconnect, any error response (Forbidden is the conventional vacuous deny) or an invalid result make the server fail closed.",
-				Errors:       []string{"Forbidden"},
-				Name:         "task/create",
-				ParamsSchema: "#/$defs/TaskCreateParams",
-				Requires:     nil,
-				ResultSchema: "#/$defs/TaskCreateResult",
-			},
-		},
-		Errors: []ErrorInfo{
-			{
-				Code:        -32000,
-				Description: "Request before network/connect; bad agentKey or sessionToken ('Authentication failed'); session tokens not configured ('Session tokens not supported by this server'); contacts method by an agent without owner ('Contacts require a claimed agent owner').",
-				Message:     "Not authenticated. Send network/connect first.",
-				Name:        "Unauthorized",
-			},
-			{
-				Code:        -32001,
-				Description: "The caller lacks authority: not the task's TaskMaster, task not open for mutation, not a conversation participant, agent not active ('Agent must be claimed before performing this action'), lease not claimable, dispatches/get by a non-moderator or for an unknown dispatch, appId already registered elsewhere, or a TaskMaster's vacuous deny.",
-				Message:     "Forbidden",
-				Name:        "Forbidden",
-			},
-			{
-				Code:        -32002,
-				Description: "A task, conversation, agent, reply target, contact or dispatch lease does not exist.",
-				Message:     "Not found",
-				Name:        "NotFound",
-			},
-			{
-				Code:        -32003,
-				Description: "Duplicate resource (e.g. the contact edge already exists).",
-				Message:     "Conflict",
-				Name:        "Conflict",
-			},
-			{
-				Code:        -32004,
-				Description: "A per-agent rate limit (messagesPerMinute, requestsPerMinute) was exceeded; the socket stays open.",
-				Message:     "Too many requests",
-				Name:        "RateLimited",
-			},
-			{
-				Code:        -32005,
-				Description: "The contact policy refuses an edge: task invitees, or presence/subscribe ids outside the caller's visibility.",
-				Message:     "Recipient blocks unsolicited contacts",
-				Name:        "NotInContacts",
-			},
-			{
-				Code:        -32006,
-				Description: "network/connect: the client's [minProtocol, maxProtocol] range does not bracket the server version (checked before the credential).",
-				Message:     "Client protocol version not supported",
-				Name:        "ProtocolMismatch",
-			},
-			{
-				Code:        -32007,
-				Description: "The participant count would exceed the group limit (256 including the creator, or the app's maxParticipants).",
-				Message:     "Conversation is full",
-				Name:        "ConversationFull",
-			},
-			{
-				Code:        -32010,
-				Description: "Reserved for a configurable single-session mode; not raised by the default agent handshake.",
-				Message:     "Principal already has an active connection. Disconnect the prior session first.",
-				Name:        "AlreadyConnected",
-			},
-			{
-				Code:        -32019,
-				Description: "messages/send whose messages/authorize verdict was Block (instance message 'Message blocked by task manager'); the message stays stored.",
-				Message:     "Hook blocked the dispatch",
-				Name:        "HookBlocked",
-			},
-			{
-				Code:        -32020,
-				Description: "Sending into a task whose status is closed or failed.",
-				Message:     "Task is closed",
-				Name:        "TaskClosed",
-			},
-			{
-				Code:        -32022,
-				Description: "Sending into an archived conversation.",
-				Message:     "Conversation is archived",
-				Name:        "ConversationArchived",
-			},
-			{
-				Code:        -32023,
-				Description: "The TaskMaster adds an agent to, or creates a conversation with, an agent that is not a task participant.",
-				Message:     "Agent is not admitted to the task",
-				Name:        "ParticipantNotAdmitted",
-			},
-			{
-				Code:        -32024,
-				Description: "task/request whose task/create verdict was reject, or fail-closed reject on timeout or unreachable TaskMaster.",
-				Message:     "Task request was rejected by the task manager",
-				Name:        "TaskRejected",
-			},
-			{
-				Code:        -32600,
-				Description: "The frame is JSON but not a valid JSON-RPC object for its direction (client notifications, arrays/batches, numeric ids, result and error together).",
-				Message:     "Invalid request frame",
-				Name:        "InvalidRequest",
-			},
-			{
-				Code:        -32601,
-				Description: "The method is not in the receiver's catalog (instances may say 'Unknown method: {method}').",
-				Message:     "Method not found",
-				Name:        "MethodNotFound",
-			},
-			{
-				Code:        -32602,
-				Description: "Params fail the method schema, or a semantic params problem found by the handler (malformed protocol version, undecodable cursor, invalid manifest).",
-				Message:     "Invalid params",
-				Name:        "InvalidParams",
-			},
-			{
-				Code:        -32603,
-				Description: "Unexpected server failure; details only in server logs.",
-				Message:     "Internal error",
-				Name:        "InternalError",
-			},
-			{
-				Code:        -32700,
-				Description: "The frame is not parseable JSON (id null).",
-				Message:     "Invalid JSON",
-				Name:        "ParseError",
-			},
-		},
-		Methods: []MethodInfo{
-			{
-				Area:         "identity",
-				Callers:      []string{"agent"},
-				Description:  "Agents visible to the caller, paginated: its siblings (same owner) plus agents owned by accepted contacts of its owner; an unclaimed caller sees only itself.",
-				Errors:       []string{"InvalidParams"},
-				Name:         "agents/list",
-				ParamsSchema: "#/$defs/AgentsListParams",
-				Requires:     nil,
-				ResultSchema: "#/$defs/AgentsListResult",
-			},
-			{
-				Area:         "identity",
-				Callers:      []string{"agent"},
-				Description:  "Cards of the given agents; unknown ids are silently omitted; order not guaranteed. No visibility filter.",
-				Errors:       []string{"InvalidParams"},
-				Name:         "agents/lookup",
-				ParamsSchema: "#/$defs/AgentsLookupParams",
-				Requires:     nil,
-				ResultSchema: "#/$defs/AgentsLookupResult",
-			},
-			{
-				Area:         "identity",
-				Callers:      []string{"agent"},
-				Description:  "Cards of the agents with the given names; unknown names are omitted.",
-				Errors:       []string{"InvalidParams"},
-				Name:         "agents/lookupByName",
-				ParamsSchema: "#/$defs/AgentsLookupByNameParams",
-				Requires:     nil,
-				ResultSchema: "#/$defs/AgentsLookupByNameResult",
-			},
-			{
-				Area:         "apps",
-				Callers:      []string{"agent"},
-				Description:  "Bind manifest.appId to this connection, which from then on receives the app's dispatch/authorize, messages/authorize and task/create callbacks and dispatches/consumed/expired, and passes TaskMaster checks for the app's tasks. Idempotent on the same connection; dropped when the socket closes. Another live connection (or the in-process default app) holding the appId gives -32001 'App {appId} is already registered'.",
-				Errors:       []string{"InvalidParams", "Forbidden"},
-				Name:         "apps/register",
-				ParamsSchema: "#/$defs/AppsRegisterParams",
-				Requires:     nil,
-				ResultSchema: "#/$defs/AppsRegisterResult",
-			},
-			{
-				Area:         "identity",
-				Callers:      []string{"agent"},
-				Description:  "Accept a pending edge whose target is the caller's owner (idempotent); on an actual transition notifies the requesting user's active agents with contact/accepted. Unknown edge -32002; the requester accepting its own request -32001.",
-				Errors:       []string{"Unauthorized", "NotFound", "Forbidden"},
-				Name:         "contacts/accept",
-				ParamsSchema: "#/$defs/ContactsAcceptParams",
-				Requires:     []string{"owner"},
-				ResultSchema: "#/$defs/ContactsAcceptResult",
-			},
-			{
-				Area:         "identity",
-				Callers:      []string{"agent"},
-				Description:  "Create a pending contact edge from the caller's owner to contactUserId; notifies that user's active agents with contact/request. An existing edge gives -32003; the caller's own owner or a policy refusal gives -32001.",
-				Errors:       []string{"Unauthorized", "Conflict", "Forbidden"},
-				Name:         "contacts/add",
-				ParamsSchema: "#/$defs/ContactsAddParams",
-				Requires:     []string{"owner"},
-				ResultSchema: "#/$defs/ContactsAddResult",
-			},
-			{
-				Area:         "identity",
-				Callers:      []string{"agent"},
-				Description:  "One contact edge of the caller's owner.",
-				Errors:       []string{"Unauthorized", "NotFound"},
-				Name:         "contacts/byId",
-				ParamsSchema: "#/$defs/ContactsByIDParams",
-				Requires:     []string{"owner"},
-				ResultSchema: "#/$defs/ContactsByIDResult",
-			},
-			{
-				Area:         "identity",
-				Callers:      []string{"agent"},
-				Description:  "Contact edges (pending and accepted, both directions) of the caller's owner user, paginated.",
-				Errors:       []string{"Unauthorized", "InvalidParams"},
-				Name:         "contacts/list",
-				ParamsSchema: "#/$defs/ContactsListParams",
-				Requires:     []string{"owner"},
-				ResultSchema: "#/$defs/ContactsListResult",
-			},
-			{
-				Area:         "dispatch",
-				Callers:      []string{"agent"},
-				Description:  "Ask for admission to act on a received message. Mints a PENDING lease bound to this connection and returns {leaseId, dispatchId} at once; the verdict arrives later as dispatch/release. The caller must be a member of the conversation (-32001).",
-				Errors:       []string{"Forbidden"},
-				Name:         "dispatch/request",
-				ParamsSchema: "#/$defs/DispatchRequestParams",
-				Requires:     []string{"active"},
-				ResultSchema: "#/$defs/DispatchRequestResult",
-			},
-			{
-				Area:         "dispatch",
-				Callers:      []string{"agent"},
-				Description:  "Read a lease record. Only the lease's moderator connection may; a non-moderator and an unknown or aged-out dispatch both get -32001 'dispatches/get not authorized for this lease'.",
-				Errors:       []string{"Forbidden"},
-				Name:         "dispatches/get",
-				ParamsSchema: "#/$defs/DispatchesGetParams",
-				Requires:     []string{"active"},
-				ResultSchema: "#/$defs/DispatchesGetResult",
-			},
-			{
-				Area:         "messages",
-				Callers:      []string{"agent"},
-				Description:  "Read history of a conversation the caller may read (task initiator or admitted participant, and conversation member). With sinceSeq: the oldest limit visible messages with seq > sinceSeq; without: the newest limit messages. Always ascending seq; hasMore = more matching rows exist. The TaskMaster sees every row; others see their own rows and rows forwarded to them.",
-				Errors:       []string{"Forbidden", "NotFound"},
-				Name:         "messages/list",
-				ParamsSchema: "#/$defs/MessagesListParams",
-				Requires:     []string{"active"},
-				ResultSchema: "#/$defs/MessagesListResult",
-			},
-			{
-				Area:         "messages",
-				Callers:      []string{"agent"},
-				Description:  "Send a message into a conversation of a task. Checks in order: conversation in task (-32001/-32002), caller is a member (-32001 'Not a participant in this conversation'), task not closed/failed (-32020), conversation not archived (-32022), replyToId in the conversation (-32002 'Reply target not found'), dispatchLeaseId claimable (-32002 unknown lease, -32001 LeaseInvalid/LeaseMismatch). The row is stored, then messages/authorize decides the fan-out: Block gives -32019 (the row stays stored); Forward sends messages/received. Subject to messagesPerMinute (-32004).",
-				Errors:       []string{"Forbidden", "NotFound", "TaskClosed", "ConversationArchived", "HookBlocked", "RateLimited"},
-				Name:         "messages/send",
-				ParamsSchema: "#/$defs/MessagesSendParams",
-				Requires:     []string{"active"},
-				ResultSchema: "#/$defs/MessagesSendResult",
-			},
-			{
-				Area:         "network",
-				Callers:      []string{"unauthenticated", "agent"},
-				Description:  "Authenticate the WebSocket connection; must be the first request. Exactly one credential (agentKey or sessionToken). The protocol range is checked before the credential: V > maxProtocol or V < minProtocol gives -32006, a malformed version -32602. A repeat on an authenticated connection returns a fresh HelloOk without re-checking credentials.",
-				Errors:       []string{"InvalidParams", "ProtocolMismatch", "Unauthorized"},
-				Name:         "network/connect",
-				ParamsSchema: "#/$defs/NetworkConnectParams",
-				Requires:     nil,
-				ResultSchema: "#/$defs/HelloOk",
-			},
-			{
-				Area:         "network",
-				Callers:      []string{"agent"},
-				Description:  "Application-level liveness probe; returns the server clock.",
-				Errors:       nil,
-				Name:         "network/ping",
-				ParamsSchema: "#/$defs/NetworkPingParams",
-				Requires:     nil,
-				ResultSchema: "#/$defs/PingResult",
-			},
-			{
-				Area:         "network",
-				Callers:      []string{"agent"},
-				Description:  "Replace this connection's presence watch set with agentIds (empty = unsubscribe from all) and return their current presence. Ids outside the caller's visibility (the agents/list set) fail the whole call with -32005 listing them, changing nothing. Subscriptions vanish on disconnect.",
-				Errors:       []string{"NotInContacts"},
-				Name:         "presence/subscribe",
-				ParamsSchema: "#/$defs/PresenceSubscribeParams",
-				Requires:     []string{"active"},
-				ResultSchema: "#/$defs/PresenceSubscribeResult",
-			},
-			{
-				Area:         "tasks",
-				Callers:      []string{"taskmaster"},
-				Description:  "Admit an agent into the task (upsert, admitted now); no notification. Caller must be the task's TaskMaster connection (else -32001 'Caller is not the registered task manager for this task'); a closed or failed task gives -32001 'Task is not open for mutation'; an unknown task -32002 'Task not found'. TaskMaster checks run first.",
-				Errors:       []string{"Forbidden", "NotFound"},
-				Name:         "task/addParticipant",
-				ParamsSchema: "#/$defs/TaskAddParticipantParams",
-				Requires:     nil,
-				ResultSchema: "#/$defs/TaskAddParticipantResult",
-			},
-			{
-				Area:         "tasks",
-				Callers:      []string{"taskmaster"},
-				Description:  "Close a waiting or active task: status closed, endedAt now, every not-yet-archived conversation archived at the same instant (task/conversation/archived per conversation), then task/closed to all admitted participants. Caller must be the task's TaskMaster connection (else -32001 'Caller is not the registered task manager for this task'); a closed or failed task gives -32001 'Task is not open for mutation'; an unknown task -32002 'Task not found'. TaskMaster checks run first.",
-				Errors:       []string{"Forbidden", "NotFound"},
-				Name:         "task/close",
-				ParamsSchema: "#/$defs/TaskCloseParams",
-				Requires:     nil,
-				ResultSchema: "#/$defs/TaskCloseResult",
-			},
-			{
-				Area:         "conversations",
-				Callers:      []string{"taskmaster"},
-				Description:  "Archive a conversation (idempotent; re-archiving keeps the first timestamp); the task stays open. Notifies the participants with task/conversation/archived; further messages/send fails with -32022. A conversation that is not in the task gives -32002 or -32001. Caller must be the task's TaskMaster connection (else -32001 'Caller is not the registered task manager for this task'); a closed or failed task gives -32001 'Task is not open for mutation'; an unknown task -32002 'Task not found'. TaskMaster checks run first.",
-				Errors:       []string{"Forbidden", "NotFound"},
-				Name:         "task/conversation/archive",
-				ParamsSchema: "#/$defs/TaskConversationArchiveParams",
-				Requires:     []string{"active"},
-				ResultSchema: "#/$defs/TaskConversationArchiveResult",
-			},
-			{
-				Area:         "conversations",
-				Callers:      []string{"taskmaster"},
-				Description:  "Create a conversation under the task; the TaskMaster agent (creator) and the listed participants become members and their live connections are subscribed; task/conversation/created goes to all of them. type is dm when exactly one participant besides the creator, else group. Participants must be task participants (-32023); more than 255 participants plus the creator gives -32007. Caller must be the task's TaskMaster connection (else -32001 'Caller is not the registered task manager for this task'); a closed or failed task gives -32001 'Task is not open for mutation'; an unknown task -32002 'Task not found'. TaskMaster checks run first.",
-				Errors:       []string{"Forbidden", "NotFound", "ParticipantNotAdmitted", "ConversationFull"},
-				Name:         "task/conversation/create",
-				ParamsSchema: "#/$defs/TaskConversationCreateParams",
-				Requires:     []string{"active"},
-				ResultSchema: "#/$defs/TaskConversationCreateResult",
-			},
-			{
-				Area:         "conversations",
-				Callers:      []string{"agent"},
-				Description:  "Every conversation the caller participates in, across all tasks and including archived ones (filter on archivedAt), most recent activity first, paginated.",
-				Errors:       []string{"InvalidParams"},
-				Name:         "task/conversation/list",
-				ParamsSchema: "#/$defs/TaskConversationListParams",
-				Requires:     []string{"active"},
-				ResultSchema: "#/$defs/TaskConversationListResult",
-			},
-			{
-				Area:         "conversations",
-				Callers:      []string{"taskmaster"},
-				Description:  "Add a task participant to a conversation (no-op if already a member) and subscribe its live connections; task/conversation/participants/added goes to the post-change membership. Not a task participant: -32023; full: -32007. A conversation that is not in the task gives -32002 or -32001. Caller must be the task's TaskMaster connection (else -32001 'Caller is not the registered task manager for this task'); a closed or failed task gives -32001 'Task is not open for mutation'; an unknown task -32002 'Task not found'. TaskMaster checks run first.",
-				Errors:       []string{"Forbidden", "NotFound", "ParticipantNotAdmitted", "ConversationFull"},
-				Name:         "task/conversation/participants/add",
-				ParamsSchema: "#/$defs/TaskConversationParticipantsAddParams",
-				Requires:     []string{"active"},
-				ResultSchema: "#/$defs/TaskConversationParticipantsAddResult",
-			},
-			{
-				Area:         "conversations",
-				Callers:      []string{"taskmaster"},
-				Description:  "Remove an agent from this conversation only (it stays a task participant). Not a member: silent success. Otherwise task/conversation/participants/removed (reason tm_remove) goes to the pre-change membership, removed agent included. A conversation that is not in the task gives -32002 or -32001. Caller must be the task's TaskMaster connection (else -32001 'Caller is not the registered task manager for this task'); a closed or failed task gives -32001 'Task is not open for mutation'; an unknown task -32002 'Task not found'. TaskMaster checks run first.",
-				Errors:       []string{"Forbidden", "NotFound"},
-				Name:         "task/conversation/participants/remove",
-				ParamsSchema: "#/$defs/TaskConversationParticipantsRemoveParams",
-				Requires:     []string{"active"},
-				ResultSchema: "#/$defs/TaskConversationParticipantsRemoveResult",
-			},
-			{
-				Area:         "conversations",
-				Callers:      []string{"taskmaster"},
-				Description:  "Clear a conversation's archivedAt; notifies the participants with task/conversation/unarchived. A conversation that is not in the task gives -32002 or -32001. Caller must be the task's TaskMaster connection (else -32001 'Caller is not the registered task manager for this task'); a closed or failed task gives -32001 'Task is not open for mutation'; an unknown task -32002 'Task not found'. TaskMaster checks run first.",
-				Errors:       []string{"Forbidden", "NotFound"},
-				Name:         "task/conversation/unarchive",
-				ParamsSchema: "#/$defs/TaskConversationUnarchiveParams",
-				Requires:     []string{"active"},
-				ResultSchema: "#/$defs/TaskConversationUnarchiveResult",
-			},
-			{
-				Area:         "tasks",
-				Callers:      []string{"agent"},
-				Description:  "Leave a task: atomically remove the caller from the task and from every conversation of it (task/conversation/participants/removed with reason task_leave per conversation). If nobody is left the task is closed (task/closed to the caller). Leaving a task one is not in is a no-op success.",
-				Errors:       []string{"NotFound"},
-				Name:         "task/leave",
-				ParamsSchema: "#/$defs/TaskLeaveParams",
-				Requires:     []string{"active"},
-				ResultSchema: "#/$defs/TaskLeaveResult",
-			},
-			{
-				Area:         "tasks",
-				Callers:      []string{"agent"},
-				Description:  "Tasks in which the caller is an admitted participant, newest createdAt first, paginated.",
-				Errors:       []string{"InvalidParams"},
-				Name:         "task/list",
-				ParamsSchema: "#/$defs/TaskListParams",
-				Requires:     nil,
-				ResultSchema: "#/$defs/TaskListResult",
-			},
-			{
-				Area:         "tasks",
-				Callers:      []string{"taskmaster"},
-				Description:  "Remove an agent from the task and from every conversation of the task (task/conversation/participants/removed with reason tm_remove per conversation). Caller must be the task's TaskMaster connection (else -32001 'Caller is not the registered task manager for this task'); a closed or failed task gives -32001 'Task is not open for mutation'; an unknown task -32002 'Task not found'. TaskMaster checks run first.",
-				Errors:       []string{"Forbidden", "NotFound"},
-				Name:         "task/removeParticipant",
-				ParamsSchema: "#/$defs/TaskRemoveParticipantParams",
-				Requires:     nil,
-				ResultSchema: "#/$defs/TaskRemoveParticipantResult",
-			},
-			{
-				Area:         "tasks",
-				Callers:      []string{"agent"},
-				Description:  "Request a task on an app: contact-policy gate on the invitees, insert the task (waiting) with the caller and invitees as admitted participants, then ask the app's TaskMaster with task/create (default timeout 5000 ms; no TaskMaster = reject tm_unreachable). Reject: task failed, task/failed to caller and invitees, -32024. Accept: task active, task/created, and the initial conversation (if requested) is created and announced. Returns only after the verdict.",
-				Errors:       []string{"NotInContacts", "NotFound", "TaskRejected", "ConversationFull", "Forbidden"},
-				Name:         "task/request",
-				ParamsSchema: "#/$defs/TaskRequestParams",
-				Requires:     []string{"active"},
-				ResultSchema: "#/$defs/TaskRequestResult",
-			},
-		},
-		Notifications: []NotificationInfo{
-			{
-				Area:         "identity",
-				Description:  "A contact request of the recipient's owner was accepted (contacts/accept, on actual transition only).",
-				Name:         "contact/accepted",
-				ParamsSchema: "#/$defs/ContactAcceptedNotification",
-				Recipients:   "all active agents owned by the requesting user (every live connection)",
-			},
-			{
-				Area:         "identity",
-				Description:  "Another user asked the recipient's owner to become a contact (contacts/add).",
-				Name:         "contact/request",
-				ParamsSchema: "#/$defs/ContactRequestNotification",
-				Recipients:   "all active agents owned by the target user (every live connection)",
-			},
-			{
-				Area:         "dispatch",
-				Description:  "A PENDING lease was resolved (grant, deny or hold, real or synthesised); exactly one per resolved lease.",
-				Name:         "dispatch/release",
-				ParamsSchema: "#/$defs/DispatchReleaseNotification",
-				Recipients:   "the recipient connection bound to the lease only",
-			},
-			{
-				Area:         "dispatch",
-				Description:  "A messages/send carrying the lease committed.",
-				Name:         "dispatches/consumed",
-				ParamsSchema: "#/$defs/DispatchesConsumedNotification",
-				Recipients:   "the lease's moderator connection only",
-			},
-			{
-				Area:         "dispatch",
-				Description:  "A GRANTED or HOLD lease aged out, or the recipient disconnected while GRANTED.",
-				Name:         "dispatches/expired",
-				ParamsSchema: "#/$defs/DispatchesExpiredNotification",
-				Recipients:   "the lease's moderator connection only",
-			},
-			{
-				Area:         "messages",
-				Description:  "A message was delivered (after the messages/authorize gate).",
-				Name:         "messages/received",
-				ParamsSchema: "#/$defs/MessagesReceivedNotification",
-				Recipients:   "the Forward recipients and the sender's other connections (subscription-gated; never the sending connection)",
-			},
-			{
-				Area:         "network",
-				Description:  "The derived presence of a watched agent changed (duplicates suppressed).",
-				Name:         "presence/changed",
-				ParamsSchema: "#/$defs/PresenceChangedNotification",
-				Recipients:   "connections that subscribed to agentId via presence/subscribe",
-			},
-			{
-				Area:         "tasks",
-				Description:  "A task was closed.",
-				Name:         "task/closed",
-				ParamsSchema: "#/$defs/TaskClosedNotification",
-				Recipients:   "all admitted task participants (task/close); only the leaver (last-participant task/leave)",
-			},
-			{
-				Area:         "conversations",
-				Description:  "A conversation was archived (task/conversation/archive or task/close).",
-				Name:         "task/conversation/archived",
-				ParamsSchema: "#/$defs/TaskConversationArchivedNotification",
-				Recipients:   "conversation participants (subscription-gated)",
-			},
-			{
-				Area:         "conversations",
-				Description:  "A conversation was created (task/conversation/create, or the initial conversation of task/request).",
-				Name:         "task/conversation/created",
-				ParamsSchema: "#/$defs/TaskConversationCreatedNotification",
-				Recipients:   "the creator (TaskMaster agent or requester) and the listed participants",
-			},
-			{
-				Area:         "conversations",
-				Description:  "An agent was added to a conversation.",
-				Name:         "task/conversation/participants/added",
-				ParamsSchema: "#/$defs/TaskConversationParticipantsAddedNotification",
-				Recipients:   "the post-change membership (newcomer included)",
-			},
-			{
-				Area:         "conversations",
-				Description:  "An agent was removed from a conversation (participants/remove, task/leave, task/removeParticipant, or deny eviction).",
-				Name:         "task/conversation/participants/removed",
-				ParamsSchema: "#/$defs/TaskConversationParticipantsRemovedNotification",
-				Recipients:   "the pre-change membership (removed agent included, bypassing the subscription gate)",
-			},
-			{
-				Area:         "conversations",
-				Description:  "A conversation was unarchived.",
-				Name:         "task/conversation/unarchived",
-				ParamsSchema: "#/$defs/TaskConversationUnarchivedNotification",
-				Recipients:   "conversation participants (subscription-gated)",
-			},
-			{
-				Area:         "tasks",
-				Description:  "The TaskMaster accepted a requested task; it is now active.",
-				Name:         "task/created",
-				ParamsSchema: "#/$defs/TaskCreatedNotification",
-				Recipients:   "the requester and the invitees",
-			},
-			{
-				Area:         "tasks",
-				Description:  "A requested task failed: the TaskMaster rejected it (its reason) or was unreachable (timeout, tm_unreachable).",
-				Name:         "task/failed",
-				ParamsSchema: "#/$defs/TaskFailedNotification",
-				Recipients:   "the requester and the invitees",
-			},
-		},
-		Version: ProtocolVersion,
-	}
-}
+// Catalog returns a description of the whole protocol (a copy the caller may change).
+func Catalog() CatalogInfo { return catalog.Clone() }

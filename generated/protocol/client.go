@@ -4,15 +4,14 @@ package protocol
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
+	endpoint "github.com/moltzap/moltzap-go/runtime/endpoint"
 )
 
-// Invoker sends one request and returns the raw result. Implementations turn a wire
-// error response into its registry type with ErrorFromWire.
-type Invoker interface {
-	Invoke(ctx context.Context, method string, params any) (json.RawMessage, error)
-}
+// Invoker sends one request and returns the raw result; the stubs pass the encoded params
+// as a json.RawMessage. Implementations turn a wire error response into its registry type
+// with ErrorFromWire.
+type Invoker = endpoint.Invoker
 
 // Client calls the server's methods with typed params and results.
 type Client struct {
@@ -20,251 +19,141 @@ type Client struct {
 }
 
 // NewClient returns stubs that send through inv.
-func NewClient(inv Invoker) *Client {
-	return &Client{inv: inv}
-}
+func NewClient(inv Invoker) *Client { return &Client{inv: inv} }
 
-// AgentsList calls "agents/list" and decodes its validated result.
+// AgentsList calls "agents/list" (see ServerHandlers.AgentsList).
 func (c *Client) AgentsList(ctx context.Context, p AgentsListParams) (AgentsListResult, error) {
-	raw, err := c.inv.Invoke(ctx, MethodAgentsList, p)
-	if err != nil {
-		return AgentsListResult{}, err
-	}
-	return DecodeAgentsListResult(raw)
+	return endpoint.Call(ctx, c.inv, MethodAgentsList, p, Decode[AgentsListResult])
 }
 
-// AgentsLookup calls "agents/lookup" and decodes its validated result.
+// AgentsLookup calls "agents/lookup" (see ServerHandlers.AgentsLookup).
 func (c *Client) AgentsLookup(ctx context.Context, p AgentsLookupParams) (AgentsLookupResult, error) {
-	raw, err := c.inv.Invoke(ctx, MethodAgentsLookup, p)
-	if err != nil {
-		return AgentsLookupResult{}, err
-	}
-	return DecodeAgentsLookupResult(raw)
+	return endpoint.Call(ctx, c.inv, MethodAgentsLookup, p, Decode[AgentsLookupResult])
 }
 
-// AgentsLookupByName calls "agents/lookupByName" and decodes its validated result.
+// AgentsLookupByName calls "agents/lookupByName" (see ServerHandlers.AgentsLookupByName).
 func (c *Client) AgentsLookupByName(ctx context.Context, p AgentsLookupByNameParams) (AgentsLookupByNameResult, error) {
-	raw, err := c.inv.Invoke(ctx, MethodAgentsLookupByName, p)
-	if err != nil {
-		return AgentsLookupByNameResult{}, err
-	}
-	return DecodeAgentsLookupByNameResult(raw)
+	return endpoint.Call(ctx, c.inv, MethodAgentsLookupByName, p, Decode[AgentsLookupByNameResult])
 }
 
-// AppsRegister calls "apps/register" and decodes its validated result.
+// AppsRegister calls "apps/register" (see ServerHandlers.AppsRegister).
 func (c *Client) AppsRegister(ctx context.Context, p AppsRegisterParams) (AppsRegisterResult, error) {
-	raw, err := c.inv.Invoke(ctx, MethodAppsRegister, p)
-	if err != nil {
-		return AppsRegisterResult{}, err
-	}
-	return DecodeAppsRegisterResult(raw)
+	return endpoint.Call(ctx, c.inv, MethodAppsRegister, p, Decode[AppsRegisterResult])
 }
 
-// ContactsAccept calls "contacts/accept" and decodes its validated result.
+// ContactsAccept calls "contacts/accept" (see ServerHandlers.ContactsAccept).
 func (c *Client) ContactsAccept(ctx context.Context, p ContactsAcceptParams) (ContactsAcceptResult, error) {
-	raw, err := c.inv.Invoke(ctx, MethodContactsAccept, p)
-	if err != nil {
-		return ContactsAcceptResult{}, err
-	}
-	return DecodeContactsAcceptResult(raw)
+	return endpoint.Call(ctx, c.inv, MethodContactsAccept, p, Decode[ContactsAcceptResult])
 }
 
-// ContactsAdd calls "contacts/add" and decodes its validated result.
+// ContactsAdd calls "contacts/add" (see ServerHandlers.ContactsAdd).
 func (c *Client) ContactsAdd(ctx context.Context, p ContactsAddParams) (ContactsAddResult, error) {
-	raw, err := c.inv.Invoke(ctx, MethodContactsAdd, p)
-	if err != nil {
-		return ContactsAddResult{}, err
-	}
-	return DecodeContactsAddResult(raw)
+	return endpoint.Call(ctx, c.inv, MethodContactsAdd, p, Decode[ContactsAddResult])
 }
 
-// ContactsByID calls "contacts/byId" and decodes its validated result.
+// ContactsByID calls "contacts/byId" (see ServerHandlers.ContactsByID).
 func (c *Client) ContactsByID(ctx context.Context, p ContactsByIDParams) (ContactsByIDResult, error) {
-	raw, err := c.inv.Invoke(ctx, MethodContactsByID, p)
-	if err != nil {
-		return ContactsByIDResult{}, err
-	}
-	return DecodeContactsByIDResult(raw)
+	return endpoint.Call(ctx, c.inv, MethodContactsByID, p, Decode[ContactsByIDResult])
 }
 
-// ContactsList calls "contacts/list" and decodes its validated result.
+// ContactsList calls "contacts/list" (see ServerHandlers.ContactsList).
 func (c *Client) ContactsList(ctx context.Context, p ContactsListParams) (ContactsListResult, error) {
-	raw, err := c.inv.Invoke(ctx, MethodContactsList, p)
-	if err != nil {
-		return ContactsListResult{}, err
-	}
-	return DecodeContactsListResult(raw)
+	return endpoint.Call(ctx, c.inv, MethodContactsList, p, Decode[ContactsListResult])
 }
 
-// DispatchRequest calls "dispatch/request" and decodes its validated result.
+// DispatchRequest calls "dispatch/request" (see ServerHandlers.DispatchRequest).
 func (c *Client) DispatchRequest(ctx context.Context, p DispatchRequestParams) (DispatchRequestResult, error) {
-	raw, err := c.inv.Invoke(ctx, MethodDispatchRequest, p)
-	if err != nil {
-		return DispatchRequestResult{}, err
-	}
-	return DecodeDispatchRequestResult(raw)
+	return endpoint.Call(ctx, c.inv, MethodDispatchRequest, p, Decode[DispatchRequestResult])
 }
 
-// DispatchesGet calls "dispatches/get" and decodes its validated result.
+// DispatchesGet calls "dispatches/get" (see ServerHandlers.DispatchesGet).
 func (c *Client) DispatchesGet(ctx context.Context, p DispatchesGetParams) (DispatchesGetResult, error) {
-	raw, err := c.inv.Invoke(ctx, MethodDispatchesGet, p)
-	if err != nil {
-		return DispatchesGetResult{}, err
-	}
-	return DecodeDispatchesGetResult(raw)
+	return endpoint.Call(ctx, c.inv, MethodDispatchesGet, p, Decode[DispatchesGetResult])
 }
 
-// MessagesList calls "messages/list" and decodes its validated result.
+// MessagesList calls "messages/list" (see ServerHandlers.MessagesList).
 func (c *Client) MessagesList(ctx context.Context, p MessagesListParams) (MessagesListResult, error) {
-	raw, err := c.inv.Invoke(ctx, MethodMessagesList, p)
-	if err != nil {
-		return MessagesListResult{}, err
-	}
-	return DecodeMessagesListResult(raw)
+	return endpoint.Call(ctx, c.inv, MethodMessagesList, p, Decode[MessagesListResult])
 }
 
-// MessagesSend calls "messages/send" and decodes its validated result.
+// MessagesSend calls "messages/send" (see ServerHandlers.MessagesSend).
 func (c *Client) MessagesSend(ctx context.Context, p MessagesSendParams) (MessagesSendResult, error) {
-	raw, err := c.inv.Invoke(ctx, MethodMessagesSend, p)
-	if err != nil {
-		return MessagesSendResult{}, err
-	}
-	return DecodeMessagesSendResult(raw)
+	return endpoint.Call(ctx, c.inv, MethodMessagesSend, p, Decode[MessagesSendResult])
 }
 
-// NetworkConnect calls "network/connect" and decodes its validated result.
+// NetworkConnect calls "network/connect" (see ServerHandlers.NetworkConnect).
 func (c *Client) NetworkConnect(ctx context.Context, p NetworkConnectParams) (NetworkConnectResult, error) {
-	raw, err := c.inv.Invoke(ctx, MethodNetworkConnect, p)
-	if err != nil {
-		return HelloOk{}, err
-	}
-	return DecodeHelloOk(raw)
+	return endpoint.Call(ctx, c.inv, MethodNetworkConnect, p, Decode[HelloOk])
 }
 
-// NetworkPing calls "network/ping" and decodes its validated result.
+// NetworkPing calls "network/ping" (see ServerHandlers.NetworkPing).
 func (c *Client) NetworkPing(ctx context.Context, p NetworkPingParams) (NetworkPingResult, error) {
-	raw, err := c.inv.Invoke(ctx, MethodNetworkPing, p)
-	if err != nil {
-		return PingResult{}, err
-	}
-	return DecodePingResult(raw)
+	return endpoint.Call(ctx, c.inv, MethodNetworkPing, p, Decode[PingResult])
 }
 
-// PresenceSubscribe calls "presence/subscribe" and decodes its validated result.
+// PresenceSubscribe calls "presence/subscribe" (see ServerHandlers.PresenceSubscribe).
 func (c *Client) PresenceSubscribe(ctx context.Context, p PresenceSubscribeParams) (PresenceSubscribeResult, error) {
-	raw, err := c.inv.Invoke(ctx, MethodPresenceSubscribe, p)
-	if err != nil {
-		return PresenceSubscribeResult{}, err
-	}
-	return DecodePresenceSubscribeResult(raw)
+	return endpoint.Call(ctx, c.inv, MethodPresenceSubscribe, p, Decode[PresenceSubscribeResult])
 }
 
-// TaskAddParticipant calls "task/addParticipant" and decodes its validated result.
+// TaskAddParticipant calls "task/addParticipant" (see ServerHandlers.TaskAddParticipant).
 func (c *Client) TaskAddParticipant(ctx context.Context, p TaskAddParticipantParams) (TaskAddParticipantResult, error) {
-	raw, err := c.inv.Invoke(ctx, MethodTaskAddParticipant, p)
-	if err != nil {
-		return TaskAddParticipantResult{}, err
-	}
-	return DecodeTaskAddParticipantResult(raw)
+	return endpoint.Call(ctx, c.inv, MethodTaskAddParticipant, p, Decode[TaskAddParticipantResult])
 }
 
-// TaskClose calls "task/close" and decodes its validated result.
+// TaskClose calls "task/close" (see ServerHandlers.TaskClose).
 func (c *Client) TaskClose(ctx context.Context, p TaskCloseParams) (TaskCloseResult, error) {
-	raw, err := c.inv.Invoke(ctx, MethodTaskClose, p)
-	if err != nil {
-		return TaskCloseResult{}, err
-	}
-	return DecodeTaskCloseResult(raw)
+	return endpoint.Call(ctx, c.inv, MethodTaskClose, p, Decode[TaskCloseResult])
 }
 
-// TaskConversationArchive calls "task/conversation/archive" and decodes its validated result.
+// TaskConversationArchive calls "task/conversation/archive" (see ServerHandlers.TaskConversationArchive).
 func (c *Client) TaskConversationArchive(ctx context.Context, p TaskConversationArchiveParams) (TaskConversationArchiveResult, error) {
-	raw, err := c.inv.Invoke(ctx, MethodTaskConversationArchive, p)
-	if err != nil {
-		return TaskConversationArchiveResult{}, err
-	}
-	return DecodeTaskConversationArchiveResult(raw)
+	return endpoint.Call(ctx, c.inv, MethodTaskConversationArchive, p, Decode[TaskConversationArchiveResult])
 }
 
-// TaskConversationCreate calls "task/conversation/create" and decodes its validated result.
+// TaskConversationCreate calls "task/conversation/create" (see ServerHandlers.TaskConversationCreate).
 func (c *Client) TaskConversationCreate(ctx context.Context, p TaskConversationCreateParams) (TaskConversationCreateResult, error) {
-	raw, err := c.inv.Invoke(ctx, MethodTaskConversationCreate, p)
-	if err != nil {
-		return TaskConversationCreateResult{}, err
-	}
-	return DecodeTaskConversationCreateResult(raw)
+	return endpoint.Call(ctx, c.inv, MethodTaskConversationCreate, p, Decode[TaskConversationCreateResult])
 }
 
-// TaskConversationList calls "task/conversation/list" and decodes its validated result.
+// TaskConversationList calls "task/conversation/list" (see ServerHandlers.TaskConversationList).
 func (c *Client) TaskConversationList(ctx context.Context, p TaskConversationListParams) (TaskConversationListResult, error) {
-	raw, err := c.inv.Invoke(ctx, MethodTaskConversationList, p)
-	if err != nil {
-		return TaskConversationListResult{}, err
-	}
-	return DecodeTaskConversationListResult(raw)
+	return endpoint.Call(ctx, c.inv, MethodTaskConversationList, p, Decode[TaskConversationListResult])
 }
 
-// TaskConversationParticipantsAdd calls "task/conversation/participants/add" and decodes its validated result.
+// TaskConversationParticipantsAdd calls "task/conversation/participants/add" (see ServerHandlers.TaskConversationParticipantsAdd).
 func (c *Client) TaskConversationParticipantsAdd(ctx context.Context, p TaskConversationParticipantsAddParams) (TaskConversationParticipantsAddResult, error) {
-	raw, err := c.inv.Invoke(ctx, MethodTaskConversationParticipantsAdd, p)
-	if err != nil {
-		return TaskConversationParticipantsAddResult{}, err
-	}
-	return DecodeTaskConversationParticipantsAddResult(raw)
+	return endpoint.Call(ctx, c.inv, MethodTaskConversationParticipantsAdd, p, Decode[TaskConversationParticipantsAddResult])
 }
 
-// TaskConversationParticipantsRemove calls "task/conversation/participants/remove" and decodes its validated result.
+// TaskConversationParticipantsRemove calls "task/conversation/participants/remove" (see ServerHandlers.TaskConversationParticipantsRemove).
 func (c *Client) TaskConversationParticipantsRemove(ctx context.Context, p TaskConversationParticipantsRemoveParams) (TaskConversationParticipantsRemoveResult, error) {
-	raw, err := c.inv.Invoke(ctx, MethodTaskConversationParticipantsRemove, p)
-	if err != nil {
-		return TaskConversationParticipantsRemoveResult{}, err
-	}
-	return DecodeTaskConversationParticipantsRemoveResult(raw)
+	return endpoint.Call(ctx, c.inv, MethodTaskConversationParticipantsRemove, p, Decode[TaskConversationParticipantsRemoveResult])
 }
 
-// TaskConversationUnarchive calls "task/conversation/unarchive" and decodes its validated result.
+// TaskConversationUnarchive calls "task/conversation/unarchive" (see ServerHandlers.TaskConversationUnarchive).
 func (c *Client) TaskConversationUnarchive(ctx context.Context, p TaskConversationUnarchiveParams) (TaskConversationUnarchiveResult, error) {
-	raw, err := c.inv.Invoke(ctx, MethodTaskConversationUnarchive, p)
-	if err != nil {
-		return TaskConversationUnarchiveResult{}, err
-	}
-	return DecodeTaskConversationUnarchiveResult(raw)
+	return endpoint.Call(ctx, c.inv, MethodTaskConversationUnarchive, p, Decode[TaskConversationUnarchiveResult])
 }
 
-// TaskLeave calls "task/leave" and decodes its validated result.
+// TaskLeave calls "task/leave" (see ServerHandlers.TaskLeave).
 func (c *Client) TaskLeave(ctx context.Context, p TaskLeaveParams) (TaskLeaveResult, error) {
-	raw, err := c.inv.Invoke(ctx, MethodTaskLeave, p)
-	if err != nil {
-		return TaskLeaveResult{}, err
-	}
-	return DecodeTaskLeaveResult(raw)
+	return endpoint.Call(ctx, c.inv, MethodTaskLeave, p, Decode[TaskLeaveResult])
 }
 
-// TaskList calls "task/list" and decodes its validated result.
+// TaskList calls "task/list" (see ServerHandlers.TaskList).
 func (c *Client) TaskList(ctx context.Context, p TaskListParams) (TaskListResult, error) {
-	raw, err := c.inv.Invoke(ctx, MethodTaskList, p)
-	if err != nil {
-		return TaskListResult{}, err
-	}
-	return DecodeTaskListResult(raw)
+	return endpoint.Call(ctx, c.inv, MethodTaskList, p, Decode[TaskListResult])
 }
 
-// TaskRemoveParticipant calls "task/removeParticipant" and decodes its validated result.
+// TaskRemoveParticipant calls "task/removeParticipant" (see ServerHandlers.TaskRemoveParticipant).
 func (c *Client) TaskRemoveParticipant(ctx context.Context, p TaskRemoveParticipantParams) (TaskRemoveParticipantResult, error) {
-	raw, err := c.inv.Invoke(ctx, MethodTaskRemoveParticipant, p)
-	if err != nil {
-		return TaskRemoveParticipantResult{}, err
-	}
-	return DecodeTaskRemoveParticipantResult(raw)
+	return endpoint.Call(ctx, c.inv, MethodTaskRemoveParticipant, p, Decode[TaskRemoveParticipantResult])
 }
 
-// TaskRequest calls "task/request" and decodes its validated result.
+// TaskRequest calls "task/request" (see ServerHandlers.TaskRequest).
 func (c *Client) TaskRequest(ctx context.Context, p TaskRequestParams) (TaskRequestResult, error) {
-	raw, err := c.inv.Invoke(ctx, MethodTaskRequest, p)
-	if err != nil {
-		return TaskRequestResult{}, err
-	}
-	return DecodeTaskRequestResult(raw)
+	return endpoint.Call(ctx, c.inv, MethodTaskRequest, p, Decode[TaskRequestResult])
 }
 
 // TaskMasterClient calls a TaskMaster's callbacks (the server side of the reverse channel).
@@ -273,153 +162,94 @@ type TaskMasterClient struct {
 }
 
 // NewTaskMasterClient returns stubs that send through inv.
-func NewTaskMasterClient(inv Invoker) *TaskMasterClient {
-	return &TaskMasterClient{inv: inv}
-}
+func NewTaskMasterClient(inv Invoker) *TaskMasterClient { return &TaskMasterClient{inv: inv} }
 
-// DispatchAuthorize calls "dispatch/authorize" and decodes its validated result.
+// DispatchAuthorize calls "dispatch/authorize" (see TaskMasterHandlers.DispatchAuthorize).
 func (c *TaskMasterClient) DispatchAuthorize(ctx context.Context, p DispatchAuthorizeParams) (DispatchAuthorizeResult, error) {
-	raw, err := c.inv.Invoke(ctx, CallbackDispatchAuthorize, p)
-	if err != nil {
-		return DispatchAuthorizeResult{}, err
-	}
-	return DecodeDispatchAuthorizeResult(raw)
+	return endpoint.Call(ctx, c.inv, CallbackDispatchAuthorize, p, Decode[DispatchAuthorizeResult])
 }
 
-// MessagesAuthorize calls "messages/authorize" and decodes its validated result.
+// MessagesAuthorize calls "messages/authorize" (see TaskMasterHandlers.MessagesAuthorize).
 func (c *TaskMasterClient) MessagesAuthorize(ctx context.Context, p MessagesAuthorizeParams) (MessagesAuthorizeResult, error) {
-	raw, err := c.inv.Invoke(ctx, CallbackMessagesAuthorize, p)
-	if err != nil {
-		return MessagesAuthorizeResult{}, err
-	}
-	return DecodeMessagesAuthorizeResult(raw)
+	return endpoint.Call(ctx, c.inv, CallbackMessagesAuthorize, p, Decode[MessagesAuthorizeResult])
 }
 
-// TaskCreate calls "task/create" and decodes its validated result.
+// TaskCreate calls "task/create" (see TaskMasterHandlers.TaskCreate).
 func (c *TaskMasterClient) TaskCreate(ctx context.Context, p TaskCreateParams) (TaskCreateResult, error) {
-	raw, err := c.inv.Invoke(ctx, CallbackTaskCreate, p)
-	if err != nil {
-		return TaskCreateResult{}, err
-	}
-	return DecodeTaskCreateResult(raw)
+	return endpoint.Call(ctx, c.inv, CallbackTaskCreate, p, Decode[TaskCreateResult])
 }
 
-// Notification is implemented by every notification params type; Method returns its wire name.
+// Notification is implemented by every notification params type: Method returns its wire
+// name, AppendJSON its encoding.
 type Notification interface {
 	Method() string
+	AppendJSON(b []byte) []byte
 }
 
-// Method returns "contact/accepted".
-func (ContactAcceptedNotification) Method() string {
-	return NotificationContactAccepted
-}
-
-// Method returns "contact/request".
-func (ContactRequestNotification) Method() string {
-	return NotificationContactRequest
-}
-
-// Method returns "dispatch/release".
-func (DispatchReleaseNotification) Method() string {
-	return NotificationDispatchRelease
-}
-
-// Method returns "dispatches/consumed".
-func (DispatchesConsumedNotification) Method() string {
-	return NotificationDispatchesConsumed
-}
-
-// Method returns "dispatches/expired".
-func (DispatchesExpiredNotification) Method() string {
-	return NotificationDispatchesExpired
-}
-
-// Method returns "messages/received".
-func (MessagesReceivedNotification) Method() string {
-	return NotificationMessagesReceived
-}
-
-// Method returns "presence/changed".
-func (PresenceChangedNotification) Method() string {
-	return NotificationPresenceChanged
-}
-
-// Method returns "task/closed".
-func (TaskClosedNotification) Method() string {
-	return NotificationTaskClosed
-}
-
-// Method returns "task/conversation/archived".
+// Method returns the wire name of the notification.
+func (ContactAcceptedNotification) Method() string    { return NotificationContactAccepted }
+func (ContactRequestNotification) Method() string     { return NotificationContactRequest }
+func (DispatchReleaseNotification) Method() string    { return NotificationDispatchRelease }
+func (DispatchesConsumedNotification) Method() string { return NotificationDispatchesConsumed }
+func (DispatchesExpiredNotification) Method() string  { return NotificationDispatchesExpired }
+func (MessagesReceivedNotification) Method() string   { return NotificationMessagesReceived }
+func (PresenceChangedNotification) Method() string    { return NotificationPresenceChanged }
+func (TaskClosedNotification) Method() string         { return NotificationTaskClosed }
 func (TaskConversationArchivedNotification) Method() string {
 	return NotificationTaskConversationArchived
 }
-
-// Method returns "task/conversation/created".
 func (TaskConversationCreatedNotification) Method() string {
 	return NotificationTaskConversationCreated
 }
-
-// Method returns "task/conversation/participants/added".
 func (TaskConversationParticipantsAddedNotification) Method() string {
 	return NotificationTaskConversationParticipantsAdded
 }
-
-// Method returns "task/conversation/participants/removed".
 func (TaskConversationParticipantsRemovedNotification) Method() string {
 	return NotificationTaskConversationParticipantsRemoved
 }
-
-// Method returns "task/conversation/unarchived".
 func (TaskConversationUnarchivedNotification) Method() string {
 	return NotificationTaskConversationUnarchived
 }
+func (TaskCreatedNotification) Method() string { return NotificationTaskCreated }
+func (TaskFailedNotification) Method() string  { return NotificationTaskFailed }
 
-// Method returns "task/created".
-func (TaskCreatedNotification) Method() string {
-	return NotificationTaskCreated
-}
-
-// Method returns "task/failed".
-func (TaskFailedNotification) Method() string {
-	return NotificationTaskFailed
-}
-
-// DecodeNotification validates and decodes the params of a notification into its typed value.
+// DecodeNotification decodes the params of a notification (empty params count as {}) into
+// its typed value, checking every constraint.
 func DecodeNotification(method string, raw []byte) (Notification, error) {
 	if len(raw) == 0 {
 		raw = []byte("{}")
 	}
 	switch method {
 	case NotificationContactAccepted:
-		return DecodeContactAcceptedNotification(raw)
+		return Decode[ContactAcceptedNotification](raw)
 	case NotificationContactRequest:
-		return DecodeContactRequestNotification(raw)
+		return Decode[ContactRequestNotification](raw)
 	case NotificationDispatchRelease:
-		return DecodeDispatchReleaseNotification(raw)
+		return Decode[DispatchReleaseNotification](raw)
 	case NotificationDispatchesConsumed:
-		return DecodeDispatchesConsumedNotification(raw)
+		return Decode[DispatchesConsumedNotification](raw)
 	case NotificationDispatchesExpired:
-		return DecodeDispatchesExpiredNotification(raw)
+		return Decode[DispatchesExpiredNotification](raw)
 	case NotificationMessagesReceived:
-		return DecodeMessagesReceivedNotification(raw)
+		return Decode[MessagesReceivedNotification](raw)
 	case NotificationPresenceChanged:
-		return DecodePresenceChangedNotification(raw)
+		return Decode[PresenceChangedNotification](raw)
 	case NotificationTaskClosed:
-		return DecodeTaskClosedNotification(raw)
+		return Decode[TaskClosedNotification](raw)
 	case NotificationTaskConversationArchived:
-		return DecodeTaskConversationArchivedNotification(raw)
+		return Decode[TaskConversationArchivedNotification](raw)
 	case NotificationTaskConversationCreated:
-		return DecodeTaskConversationCreatedNotification(raw)
+		return Decode[TaskConversationCreatedNotification](raw)
 	case NotificationTaskConversationParticipantsAdded:
-		return DecodeTaskConversationParticipantsAddedNotification(raw)
+		return Decode[TaskConversationParticipantsAddedNotification](raw)
 	case NotificationTaskConversationParticipantsRemoved:
-		return DecodeTaskConversationParticipantsRemovedNotification(raw)
+		return Decode[TaskConversationParticipantsRemovedNotification](raw)
 	case NotificationTaskConversationUnarchived:
-		return DecodeTaskConversationUnarchivedNotification(raw)
+		return Decode[TaskConversationUnarchivedNotification](raw)
 	case NotificationTaskCreated:
-		return DecodeTaskCreatedNotification(raw)
+		return Decode[TaskCreatedNotification](raw)
 	case NotificationTaskFailed:
-		return DecodeTaskFailedNotification(raw)
+		return Decode[TaskFailedNotification](raw)
 	}
 	return nil, fmt.Errorf("unknown notification %q", method)
 }

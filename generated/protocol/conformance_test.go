@@ -2,14 +2,13 @@
 package protocol_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"reflect"
 	"testing"
 
 	"github.com/moltzap/moltzap-go/gen/examples"
 	"github.com/moltzap/moltzap-go/generated/protocol"
-	"github.com/santhosh-tekuri/jsonschema/v5"
+	"github.com/moltzap/moltzap-go/generated/protocol/protocoltest"
 )
 
 func bundle(t *testing.T) *examples.Schema {
@@ -19,35 +18,6 @@ func bundle(t *testing.T) *examples.Schema {
 		t.Fatal(err)
 	}
 	return s
-}
-
-// reference compiles the embedded schema independently of the generated validators.
-func reference(t *testing.T) func(ref string, raw []byte) error {
-	t.Helper()
-	c := jsonschema.NewCompiler()
-	c.Draft = jsonschema.Draft2020
-	c.AssertFormat = true
-	if err := c.AddResource("ref.json", bytes.NewReader(protocol.SchemaJSON())); err != nil {
-		t.Fatal(err)
-	}
-	cache := map[string]*jsonschema.Schema{}
-	return func(ref string, raw []byte) error {
-		s, ok := cache[ref]
-		if !ok {
-			var err error
-			if s, err = c.Compile("ref.json" + ref); err != nil {
-				t.Fatalf("compile %s: %v", ref, err)
-			}
-			cache[ref] = s
-		}
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.UseNumber()
-		var v any
-		if err := dec.Decode(&v); err != nil {
-			return err
-		}
-		return s.Validate(v)
-	}
 }
 
 // instances synthesises the valid instances of a type: full and minimal, every union arm.
@@ -82,14 +52,14 @@ func jsonEqual(a, b []byte) bool {
 // and the re-encoded JSON equals the input.
 func TestRoundTrip(t *testing.T) {
 	s := bundle(t)
-	types := protocol.Types()
+	types := protocoltest.Types()
 	if len(types) < 100 {
 		t.Fatalf("only %d types registered", len(types))
 	}
 	for _, ti := range types {
 		t.Run(ti.Name, func(t *testing.T) {
 			for _, raw := range instances(t, s, ti.Schema) {
-				if err := protocol.Validate(ti.Schema, raw); err != nil {
+				if err := protocoltest.ValidateReference(ti.Schema, raw); err != nil {
 					t.Fatalf("synthesised instance %s is invalid: %v", raw, err)
 				}
 				v, err := ti.Decode(raw)
@@ -120,9 +90,9 @@ func TestRoundTrip(t *testing.T) {
 // decoder and from an independently compiled jsonschema/v5 validator.
 func TestValidatorsAgree(t *testing.T) {
 	s := bundle(t)
-	ref := reference(t)
+	ref := protocoltest.ValidateReference
 	decoders := map[string]func([]byte) (any, error){}
-	for _, ti := range protocol.Types() {
+	for _, ti := range protocoltest.Types() {
 		decoders[ti.Schema] = ti.Decode
 	}
 	var refs []string
@@ -178,7 +148,7 @@ func TestParamsErrorsAreInvalidParams(t *testing.T) {
 	if !asErr(err, &ip) || ip.Code() != -32602 {
 		t.Fatalf("got %v, want InvalidParamsError", err)
 	}
-	if _, err := protocol.DecodeMessagesSendResult([]byte(`{}`)); err == nil || asErr(err, &ip) {
+	if _, err := protocol.Decode[protocol.MessagesSendResult]([]byte(`{}`)); err == nil || asErr(err, &ip) {
 		t.Fatalf("a bad result must be a decode error, not -32602: %v", err)
 	}
 }

@@ -3,8 +3,7 @@
 package protocol
 
 import (
-	"encoding/json"
-	"fmt"
+	endpoint "github.com/moltzap/moltzap-go/runtime/endpoint"
 	wire "github.com/moltzap/moltzap-go/runtime/wire"
 )
 
@@ -31,858 +30,214 @@ const (
 	CodeParse                  int64 = -32700
 )
 
-// UnauthorizedError is wire error -32000 (Unauthorized): Request before network/connect; bad agentKey or sessionToken ('Authentication failed'); session tokens not configured ('Session tokens not supported by this server'); contacts method by an agent without owner ('Contacts require a claimed agent owner').
-type UnauthorizedError struct {
-	// Message overrides the default message "Not authenticated. Send network/connect first." when set.
-	Message string
-	// Data is optional free-form error data.
-	Data json.RawMessage
-}
-
-// Code returns -32000.
-func (UnauthorizedError) Code() int64 {
-	return CodeUnauthorized
-}
-
-// Text returns the message sent on the wire.
-func (e UnauthorizedError) Text() string {
-	if e.Message != "" {
-		return e.Message
-	}
-	return "Not authenticated. Send network/connect first."
-}
-
-// Error describes the error with its code.
-func (e UnauthorizedError) Error() string {
-	return fmt.Sprintf("%s (%d)", e.Text(), e.Code())
-}
-
-// WireError returns the JSON-RPC error object.
-func (e UnauthorizedError) WireError() wire.Error {
-	w := wire.Error{
-		Code:    e.Code(),
-		Message: e.Text(),
-	}
-	w.Data = e.Data
-	return w
-}
-
-// ForbiddenError is wire error -32001 (Forbidden): The caller lacks authority: not the task's TaskMaster, task not open for mutation, not a conversation participant, agent not active ('Agent must be claimed before performing this action'), lease not claimable, dispatches/get by a non-moderator or for an unknown dispatch, appId already registered elsewhere, or a TaskMaster's vacuous deny.
-type ForbiddenError struct {
-	// Message overrides the default message "Forbidden" when set.
-	Message string
-	// Data is the typed error data; nil when absent.
-	Data *ForbiddenData
-}
-
-// Code returns -32001.
-func (ForbiddenError) Code() int64 {
-	return CodeForbidden
-}
-
-// Text returns the message sent on the wire.
-func (e ForbiddenError) Text() string {
-	if e.Message != "" {
-		return e.Message
-	}
-	return "Forbidden"
-}
-
-// Error describes the error with its code.
-func (e ForbiddenError) Error() string {
-	return fmt.Sprintf("%s (%d)", e.Text(), e.Code())
-}
-
-// WireError returns the JSON-RPC error object.
-func (e ForbiddenError) WireError() wire.Error {
-	w := wire.Error{
-		Code:    e.Code(),
-		Message: e.Text(),
-	}
-	if e.Data != nil {
-		if b, err := json.Marshal(e.Data); err == nil {
-			w.Data = b
-		}
-	}
-	return w
-}
-
-// NotFoundError is wire error -32002 (NotFound): A task, conversation, agent, reply target, contact or dispatch lease does not exist.
-type NotFoundError struct {
-	// Message overrides the default message "Not found" when set.
-	Message string
-	// Data is optional free-form error data.
-	Data json.RawMessage
-}
-
-// Code returns -32002.
-func (NotFoundError) Code() int64 {
-	return CodeNotFound
-}
-
-// Text returns the message sent on the wire.
-func (e NotFoundError) Text() string {
-	if e.Message != "" {
-		return e.Message
-	}
-	return "Not found"
-}
-
-// Error describes the error with its code.
-func (e NotFoundError) Error() string {
-	return fmt.Sprintf("%s (%d)", e.Text(), e.Code())
-}
-
-// WireError returns the JSON-RPC error object.
-func (e NotFoundError) WireError() wire.Error {
-	w := wire.Error{
-		Code:    e.Code(),
-		Message: e.Text(),
-	}
-	w.Data = e.Data
-	return w
-}
-
-// ConflictError is wire error -32003 (Conflict): Duplicate resource (e.g. the contact edge already exists).
-type ConflictError struct {
-	// Message overrides the default message "Conflict" when set.
-	Message string
-	// Data is optional free-form error data.
-	Data json.RawMessage
-}
-
-// Code returns -32003.
-func (ConflictError) Code() int64 {
-	return CodeConflict
-}
-
-// Text returns the message sent on the wire.
-func (e ConflictError) Text() string {
-	if e.Message != "" {
-		return e.Message
-	}
-	return "Conflict"
-}
-
-// Error describes the error with its code.
-func (e ConflictError) Error() string {
-	return fmt.Sprintf("%s (%d)", e.Text(), e.Code())
-}
-
-// WireError returns the JSON-RPC error object.
-func (e ConflictError) WireError() wire.Error {
-	w := wire.Error{
-		Code:    e.Code(),
-		Message: e.Text(),
-	}
-	w.Data = e.Data
-	return w
-}
-
-// RateLimitedError is wire error -32004 (RateLimited): A per-agent rate limit (messagesPerMinute, requestsPerMinute) was exceeded; the socket stays open.
-type RateLimitedError struct {
-	// Message overrides the default message "Too many requests" when set.
-	Message string
-	// Data is the typed error data; nil when absent.
-	Data *RateLimitedData
-}
-
-// Code returns -32004.
-func (RateLimitedError) Code() int64 {
-	return CodeRateLimited
-}
-
-// Text returns the message sent on the wire.
-func (e RateLimitedError) Text() string {
-	if e.Message != "" {
-		return e.Message
-	}
-	return "Too many requests"
-}
-
-// Error describes the error with its code.
-func (e RateLimitedError) Error() string {
-	return fmt.Sprintf("%s (%d)", e.Text(), e.Code())
-}
-
-// WireError returns the JSON-RPC error object.
-func (e RateLimitedError) WireError() wire.Error {
-	w := wire.Error{
-		Code:    e.Code(),
-		Message: e.Text(),
-	}
-	if e.Data != nil {
-		if b, err := json.Marshal(e.Data); err == nil {
-			w.Data = b
-		}
-	}
-	return w
-}
-
-// NotInContactsError is wire error -32005 (NotInContacts): The contact policy refuses an edge: task invitees, or presence/subscribe ids outside the caller's visibility.
-type NotInContactsError struct {
-	// Message overrides the default message "Recipient blocks unsolicited contacts" when set.
-	Message string
-	// Data is the typed error data; nil when absent.
-	Data *NotInContactsData
-}
-
-// Code returns -32005.
-func (NotInContactsError) Code() int64 {
-	return CodeNotInContacts
-}
-
-// Text returns the message sent on the wire.
-func (e NotInContactsError) Text() string {
-	if e.Message != "" {
-		return e.Message
-	}
-	return "Recipient blocks unsolicited contacts"
-}
-
-// Error describes the error with its code.
-func (e NotInContactsError) Error() string {
-	return fmt.Sprintf("%s (%d)", e.Text(), e.Code())
-}
-
-// WireError returns the JSON-RPC error object.
-func (e NotInContactsError) WireError() wire.Error {
-	w := wire.Error{
-		Code:    e.Code(),
-		Message: e.Text(),
-	}
-	if e.Data != nil {
-		if b, err := json.Marshal(e.Data); err == nil {
-			w.Data = b
-		}
-	}
-	return w
-}
-
-// ProtocolMismatchError is wire error -32006 (ProtocolMismatch): network/connect: the client's [minProtocol, maxProtocol] range does not bracket the server version (checked before the credential).
-type ProtocolMismatchError struct {
-	// Message overrides the default message "Client protocol version not supported" when set.
-	Message string
-	// Data is the typed error data; nil when absent.
-	Data *ProtocolMismatchData
-}
-
-// Code returns -32006.
-func (ProtocolMismatchError) Code() int64 {
-	return CodeProtocolMismatch
-}
-
-// Text returns the message sent on the wire.
-func (e ProtocolMismatchError) Text() string {
-	if e.Message != "" {
-		return e.Message
-	}
-	return "Client protocol version not supported"
-}
-
-// Error describes the error with its code.
-func (e ProtocolMismatchError) Error() string {
-	return fmt.Sprintf("%s (%d)", e.Text(), e.Code())
-}
-
-// WireError returns the JSON-RPC error object.
-func (e ProtocolMismatchError) WireError() wire.Error {
-	w := wire.Error{
-		Code:    e.Code(),
-		Message: e.Text(),
-	}
-	if e.Data != nil {
-		if b, err := json.Marshal(e.Data); err == nil {
-			w.Data = b
-		}
-	}
-	return w
-}
-
-// ConversationFullError is wire error -32007 (ConversationFull): The participant count would exceed the group limit (256 including the creator, or the app's maxParticipants).
-type ConversationFullError struct {
-	// Message overrides the default message "Conversation is full" when set.
-	Message string
-	// Data is optional free-form error data.
-	Data json.RawMessage
-}
-
-// Code returns -32007.
-func (ConversationFullError) Code() int64 {
-	return CodeConversationFull
-}
-
-// Text returns the message sent on the wire.
-func (e ConversationFullError) Text() string {
-	if e.Message != "" {
-		return e.Message
-	}
-	return "Conversation is full"
-}
-
-// Error describes the error with its code.
-func (e ConversationFullError) Error() string {
-	return fmt.Sprintf("%s (%d)", e.Text(), e.Code())
-}
-
-// WireError returns the JSON-RPC error object.
-func (e ConversationFullError) WireError() wire.Error {
-	w := wire.Error{
-		Code:    e.Code(),
-		Message: e.Text(),
-	}
-	w.Data = e.Data
-	return w
-}
-
-// AlreadyConnectedError is wire error -32010 (AlreadyConnected): Reserved for a configurable single-session mode; not raised by the default agent handshake.
-type AlreadyConnectedError struct {
-	// Message overrides the default message "Principal already has an active connection. Disconnect the prior session first." when set.
-	Message string
-	// Data is the typed error data; nil when absent.
-	Data *AlreadyConnectedData
-}
-
-// Code returns -32010.
-func (AlreadyConnectedError) Code() int64 {
-	return CodeAlreadyConnected
-}
-
-// Text returns the message sent on the wire.
-func (e AlreadyConnectedError) Text() string {
-	if e.Message != "" {
-		return e.Message
-	}
-	return "Principal already has an active connection. Disconnect the prior session first."
-}
+// UnauthorizedError is wire error -32000 (Unauthorized; default message "Not authenticated. Send
+// network/connect first."): request before network/connect; bad agentKey or sessionToken
+// ('Authentication failed'); session tokens not configured ('Session tokens not supported by this
+// server'); contacts method by an agent without owner ('Contacts require a claimed agent owner').
+type UnauthorizedError = endpoint.Error[unauthorizedKind]
+
+// ForbiddenError is wire error -32001 (Forbidden; default message "Forbidden"): the caller lacks
+// authority: not the task's TaskMaster, task not open for mutation, not a conversation participant,
+// agent not active ('Agent must be claimed before performing this action'), lease not claimable,
+// dispatches/get by a non-moderator or for an unknown dispatch, appId already registered elsewhere,
+// or a TaskMaster's vacuous deny. Data is the typed ForbiddenData.
+type ForbiddenError = endpoint.DataError[forbiddenKind, ForbiddenData]
+
+// NotFoundError is wire error -32002 (NotFound; default message "Not found"): A task, conversation,
+// agent, reply target, contact or dispatch lease does not exist.
+type NotFoundError = endpoint.Error[notFoundKind]
+
+// ConflictError is wire error -32003 (Conflict; default message "Conflict"): duplicate resource
+// (e.g. the contact edge already exists).
+type ConflictError = endpoint.Error[conflictKind]
+
+// RateLimitedError is wire error -32004 (RateLimited; default message "Too many requests"): A
+// per-agent rate limit (messagesPerMinute, requestsPerMinute) was exceeded; the socket stays open.
+// Data is the typed RateLimitedData.
+type RateLimitedError = endpoint.DataError[rateLimitedKind, RateLimitedData]
+
+// NotInContactsError is wire error -32005 (NotInContacts; default message "Recipient blocks
+// unsolicited contacts"): the contact policy refuses an edge: task invitees, or presence/subscribe
+// ids outside the caller's visibility. Data is the typed NotInContactsData.
+type NotInContactsError = endpoint.DataError[notInContactsKind, NotInContactsData]
+
+// ProtocolMismatchError is wire error -32006 (ProtocolMismatch; default message "Client protocol
+// version not supported"): network/connect: the client's [minProtocol, maxProtocol] range does not
+// bracket the server version (checked before the credential). Data is the typed
+// ProtocolMismatchData.
+type ProtocolMismatchError = endpoint.DataError[protocolMismatchKind, ProtocolMismatchData]
+
+// ConversationFullError is wire error -32007 (ConversationFull; default message "Conversation is
+// full"): the participant count would exceed the group limit (256 including the creator, or the
+// app's maxParticipants).
+type ConversationFullError = endpoint.Error[conversationFullKind]
+
+// AlreadyConnectedError is wire error -32010 (AlreadyConnected; default message "Principal already
+// has an active connection. Disconnect the prior session first."): reserved for a configurable
+// single-session mode; not raised by the default agent handshake. Data is the typed
+// AlreadyConnectedData.
+type AlreadyConnectedError = endpoint.DataError[alreadyConnectedKind, AlreadyConnectedData]
+
+// HookBlockedError is wire error -32019 (HookBlocked; default message "Hook blocked the dispatch"):
+// messages/send whose messages/authorize verdict was Block (instance message 'Message blocked by
+// task manager'); the message stays stored. Data is the typed HookBlockedData.
+type HookBlockedError = endpoint.DataError[hookBlockedKind, HookBlockedData]
+
+// TaskClosedError is wire error -32020 (TaskClosed; default message "Task is closed"): sending into
+// a task whose status is closed or failed. Data is the typed TaskClosedData.
+type TaskClosedError = endpoint.DataError[taskClosedKind, TaskClosedData]
+
+// ConversationArchivedError is wire error -32022 (ConversationArchived; default message
+// "Conversation is archived"): sending into an archived conversation.
+type ConversationArchivedError = endpoint.Error[conversationArchivedKind]
+
+// ParticipantNotAdmittedError is wire error -32023 (ParticipantNotAdmitted; default message "Agent
+// is not admitted to the task"): the TaskMaster adds an agent to, or creates a conversation with,
+// an agent that is not a task participant.
+type ParticipantNotAdmittedError = endpoint.Error[participantNotAdmittedKind]
+
+// TaskRejectedError is wire error -32024 (TaskRejected; default message "Task request was rejected
+// by the task manager"): task/request whose task/create verdict was reject, or fail-closed reject
+// on timeout or unreachable TaskMaster. Data is the typed TaskRejectedData.
+type TaskRejectedError = endpoint.DataError[taskRejectedKind, TaskRejectedData]
+
+// InvalidRequestError is wire error -32600 (InvalidRequest; default message "Invalid request
+// frame"): the frame is JSON but not a valid JSON-RPC object for its direction (client
+// notifications, arrays/batches, numeric ids, result and error together).
+type InvalidRequestError = endpoint.Error[invalidRequestKind]
+
+// MethodNotFoundError is wire error -32601 (MethodNotFound; default message "Method not found"):
+// the method is not in the receiver's catalog (instances may say 'Unknown method: {method}').
+type MethodNotFoundError = endpoint.Error[methodNotFoundKind]
+
+// InvalidParamsError is wire error -32602 (InvalidParams; default message "Invalid params"): params
+// fail the method schema, or a semantic params problem found by the handler (malformed protocol
+// version, undecodable cursor, invalid manifest).
+type InvalidParamsError = endpoint.Error[invalidParamsKind]
+
+// InternalError is wire error -32603 (InternalError; default message "Internal error"): unexpected
+// server failure; details only in server logs.
+type InternalError = endpoint.Error[internalKind]
+
+// ParseError is wire error -32700 (ParseError; default message "Invalid JSON"): the frame is not
+// parseable JSON (id null).
+type ParseError = endpoint.Error[parseKind]
+
+// The kinds of the registry errors: each one's Spec gives its code and default message.
+type (
+	unauthorizedKind           struct{}
+	forbiddenKind              struct{}
+	notFoundKind               struct{}
+	conflictKind               struct{}
+	rateLimitedKind            struct{}
+	notInContactsKind          struct{}
+	protocolMismatchKind       struct{}
+	conversationFullKind       struct{}
+	alreadyConnectedKind       struct{}
+	hookBlockedKind            struct{}
+	taskClosedKind             struct{}
+	conversationArchivedKind   struct{}
+	participantNotAdmittedKind struct{}
+	taskRejectedKind           struct{}
+	invalidRequestKind         struct{}
+	methodNotFoundKind         struct{}
+	invalidParamsKind          struct{}
+	internalKind               struct{}
+	parseKind                  struct{}
+)
 
-// Error describes the error with its code.
-func (e AlreadyConnectedError) Error() string {
-	return fmt.Sprintf("%s (%d)", e.Text(), e.Code())
+func (unauthorizedKind) Spec() endpoint.Spec {
+	return endpoint.Spec{Code: CodeUnauthorized, Message: "Not authenticated. Send network/connect first."}
 }
-
-// WireError returns the JSON-RPC error object.
-func (e AlreadyConnectedError) WireError() wire.Error {
-	w := wire.Error{
-		Code:    e.Code(),
-		Message: e.Text(),
-	}
-	if e.Data != nil {
-		if b, err := json.Marshal(e.Data); err == nil {
-			w.Data = b
-		}
-	}
-	return w
-}
-
-// HookBlockedError is wire error -32019 (HookBlocked): messages/send whose messages/authorize verdict was Block (instance message 'Message blocked by task manager'); the message stays stored.
-type HookBlockedError struct {
-	// Message overrides the default message "Hook blocked the dispatch" when set.
-	Message string
-	// Data is the typed error data; nil when absent.
-	Data *HookBlockedData
-}
-
-// Code returns -32019.
-func (HookBlockedError) Code() int64 {
-	return CodeHookBlocked
-}
-
-// Text returns the message sent on the wire.
-func (e HookBlockedError) Text() string {
-	if e.Message != "" {
-		return e.Message
-	}
-	return "Hook blocked the dispatch"
-}
-
-// Error describes the error with its code.
-func (e HookBlockedError) Error() string {
-	return fmt.Sprintf("%s (%d)", e.Text(), e.Code())
-}
-
-// WireError returns the JSON-RPC error object.
-func (e HookBlockedError) WireError() wire.Error {
-	w := wire.Error{
-		Code:    e.Code(),
-		Message: e.Text(),
-	}
-	if e.Data != nil {
-		if b, err := json.Marshal(e.Data); err == nil {
-			w.Data = b
-		}
-	}
-	return w
-}
-
-// TaskClosedError is wire error -32020 (TaskClosed): Sending into a task whose status is closed or failed.
-type TaskClosedError struct {
-	// Message overrides the default message "Task is closed" when set.
-	Message string
-	// Data is the typed error data; nil when absent.
-	Data *TaskClosedData
-}
-
-// Code returns -32020.
-func (TaskClosedError) Code() int64 {
-	return CodeTaskClosed
-}
-
-// Text returns the message sent on the wire.
-func (e TaskClosedError) Text() string {
-	if e.Message != "" {
-		return e.Message
-	}
-	return "Task is closed"
-}
-
-// Error describes the error with its code.
-func (e TaskClosedError) Error() string {
-	return fmt.Sprintf("%s (%d)", e.Text(), e.Code())
-}
-
-// WireError returns the JSON-RPC error object.
-func (e TaskClosedError) WireError() wire.Error {
-	w := wire.Error{
-		Code:    e.Code(),
-		Message: e.Text(),
-	}
-	if e.Data != nil {
-		if b, err := json.Marshal(e.Data); err == nil {
-			w.Data = b
-		}
-	}
-	return w
-}
-
-// ConversationArchivedError is wire error -32022 (ConversationArchived): Sending into an archived conversation.
-type ConversationArchivedError struct {
-	// Message overrides the default message "Conversation is archived" when set.
-	Message string
-	// Data is optional free-form error data.
-	Data json.RawMessage
-}
-
-// Code returns -32022.
-func (ConversationArchivedError) Code() int64 {
-	return CodeConversationArchived
-}
-
-// Text returns the message sent on the wire.
-func (e ConversationArchivedError) Text() string {
-	if e.Message != "" {
-		return e.Message
-	}
-	return "Conversation is archived"
-}
-
-// Error describes the error with its code.
-func (e ConversationArchivedError) Error() string {
-	return fmt.Sprintf("%s (%d)", e.Text(), e.Code())
-}
-
-// WireError returns the JSON-RPC error object.
-func (e ConversationArchivedError) WireError() wire.Error {
-	w := wire.Error{
-		Code:    e.Code(),
-		Message: e.Text(),
-	}
-	w.Data = e.Data
-	return w
-}
-
-// ParticipantNotAdmittedError is wire error -32023 (ParticipantNotAdmitted): The TaskMaster adds an agent to, or creates a conversation with, an agent that is not a task participant.
-type ParticipantNotAdmittedError struct {
-	// Message overrides the default message "Agent is not admitted to the task" when set.
-	Message string
-	// Data is optional free-form error data.
-	Data json.RawMessage
-}
-
-// Code returns -32023.
-func (ParticipantNotAdmittedError) Code() int64 {
-	return CodeParticipantNotAdmitted
-}
-
-// Text returns the message sent on the wire.
-func (e ParticipantNotAdmittedError) Text() string {
-	if e.Message != "" {
-		return e.Message
-	}
-	return "Agent is not admitted to the task"
-}
-
-// Error describes the error with its code.
-func (e ParticipantNotAdmittedError) Error() string {
-	return fmt.Sprintf("%s (%d)", e.Text(), e.Code())
-}
-
-// WireError returns the JSON-RPC error object.
-func (e ParticipantNotAdmittedError) WireError() wire.Error {
-	w := wire.Error{
-		Code:    e.Code(),
-		Message: e.Text(),
-	}
-	w.Data = e.Data
-	return w
-}
-
-// TaskRejectedError is wire error -32024 (TaskRejected): task/request whose task/create verdict was reject, or fail-closed reject on timeout or unreachable TaskMaster.
-type TaskRejectedError struct {
-	// Message overrides the default message "Task request was rejected by the task manager" when set.
-	Message string
-	// Data is the typed error data; nil when absent.
-	Data *TaskRejectedData
-}
-
-// Code returns -32024.
-func (TaskRejectedError) Code() int64 {
-	return CodeTaskRejected
-}
-
-// Text returns the message sent on the wire.
-func (e TaskRejectedError) Text() string {
-	if e.Message != "" {
-		return e.Message
-	}
-	return "Task request was rejected by the task manager"
-}
-
-// Error describes the error with its code.
-func (e TaskRejectedError) Error() string {
-	return fmt.Sprintf("%s (%d)", e.Text(), e.Code())
-}
-
-// WireError returns the JSON-RPC error object.
-func (e TaskRejectedError) WireError() wire.Error {
-	w := wire.Error{
-		Code:    e.Code(),
-		Message: e.Text(),
-	}
-	if e.Data != nil {
-		if b, err := json.Marshal(e.Data); err == nil {
-			w.Data = b
-		}
-	}
-	return w
-}
-
-// InvalidRequestError is wire error -32600 (InvalidRequest): The frame is JSON but not a valid JSON-RPC object for its direction (client notifications, arrays/batches, numeric ids, result and error together).
-type InvalidRequestError struct {
-	// Message overrides the default message "Invalid request frame" when set.
-	Message string
-	// Data is optional free-form error data.
-	Data json.RawMessage
-}
-
-// Code returns -32600.
-func (InvalidRequestError) Code() int64 {
-	return CodeInvalidRequest
-}
-
-// Text returns the message sent on the wire.
-func (e InvalidRequestError) Text() string {
-	if e.Message != "" {
-		return e.Message
-	}
-	return "Invalid request frame"
-}
-
-// Error describes the error with its code.
-func (e InvalidRequestError) Error() string {
-	return fmt.Sprintf("%s (%d)", e.Text(), e.Code())
-}
-
-// WireError returns the JSON-RPC error object.
-func (e InvalidRequestError) WireError() wire.Error {
-	w := wire.Error{
-		Code:    e.Code(),
-		Message: e.Text(),
-	}
-	w.Data = e.Data
-	return w
-}
-
-// MethodNotFoundError is wire error -32601 (MethodNotFound): The method is not in the receiver's catalog (instances may say 'Unknown method: {method}').
-type MethodNotFoundError struct {
-	// Message overrides the default message "Method not found" when set.
-	Message string
-	// Data is optional free-form error data.
-	Data json.RawMessage
+func (forbiddenKind) Spec() endpoint.Spec {
+	return endpoint.Spec{Code: CodeForbidden, Message: "Forbidden"}
 }
-
-// Code returns -32601.
-func (MethodNotFoundError) Code() int64 {
-	return CodeMethodNotFound
-}
-
-// Text returns the message sent on the wire.
-func (e MethodNotFoundError) Text() string {
-	if e.Message != "" {
-		return e.Message
-	}
-	return "Method not found"
-}
-
-// Error describes the error with its code.
-func (e MethodNotFoundError) Error() string {
-	return fmt.Sprintf("%s (%d)", e.Text(), e.Code())
+func (notFoundKind) Spec() endpoint.Spec {
+	return endpoint.Spec{Code: CodeNotFound, Message: "Not found"}
 }
-
-// WireError returns the JSON-RPC error object.
-func (e MethodNotFoundError) WireError() wire.Error {
-	w := wire.Error{
-		Code:    e.Code(),
-		Message: e.Text(),
-	}
-	w.Data = e.Data
-	return w
-}
-
-// InvalidParamsError is wire error -32602 (InvalidParams): Params fail the method schema, or a semantic params problem found by the handler (malformed protocol version, undecodable cursor, invalid manifest).
-type InvalidParamsError struct {
-	// Message overrides the default message "Invalid params" when set.
-	Message string
-	// Data is optional free-form error data.
-	Data json.RawMessage
+func (conflictKind) Spec() endpoint.Spec {
+	return endpoint.Spec{Code: CodeConflict, Message: "Conflict"}
 }
-
-// Code returns -32602.
-func (InvalidParamsError) Code() int64 {
-	return CodeInvalidParams
+func (rateLimitedKind) Spec() endpoint.Spec {
+	return endpoint.Spec{Code: CodeRateLimited, Message: "Too many requests"}
 }
-
-// Text returns the message sent on the wire.
-func (e InvalidParamsError) Text() string {
-	if e.Message != "" {
-		return e.Message
-	}
-	return "Invalid params"
+func (notInContactsKind) Spec() endpoint.Spec {
+	return endpoint.Spec{Code: CodeNotInContacts, Message: "Recipient blocks unsolicited contacts"}
 }
-
-// Error describes the error with its code.
-func (e InvalidParamsError) Error() string {
-	return fmt.Sprintf("%s (%d)", e.Text(), e.Code())
+func (protocolMismatchKind) Spec() endpoint.Spec {
+	return endpoint.Spec{Code: CodeProtocolMismatch, Message: "Client protocol version not supported"}
 }
-
-// WireError returns the JSON-RPC error object.
-func (e InvalidParamsError) WireError() wire.Error {
-	w := wire.Error{
-		Code:    e.Code(),
-		Message: e.Text(),
-	}
-	w.Data = e.Data
-	return w
+func (conversationFullKind) Spec() endpoint.Spec {
+	return endpoint.Spec{Code: CodeConversationFull, Message: "Conversation is full"}
 }
-
-// InternalError is wire error -32603 (InternalError): Unexpected server failure; details only in server logs.
-type InternalError struct {
-	// Message overrides the default message "Internal error" when set.
-	Message string
-	// Data is optional free-form error data.
-	Data json.RawMessage
+func (alreadyConnectedKind) Spec() endpoint.Spec {
+	return endpoint.Spec{Code: CodeAlreadyConnected, Message: "Principal already has an active connection. Disconnect the prior session first."}
 }
-
-// Code returns -32603.
-func (InternalError) Code() int64 {
-	return CodeInternal
+func (hookBlockedKind) Spec() endpoint.Spec {
+	return endpoint.Spec{Code: CodeHookBlocked, Message: "Hook blocked the dispatch"}
 }
-
-// Text returns the message sent on the wire.
-func (e InternalError) Text() string {
-	if e.Message != "" {
-		return e.Message
-	}
-	return "Internal error"
+func (taskClosedKind) Spec() endpoint.Spec {
+	return endpoint.Spec{Code: CodeTaskClosed, Message: "Task is closed"}
 }
-
-// Error describes the error with its code.
-func (e InternalError) Error() string {
-	return fmt.Sprintf("%s (%d)", e.Text(), e.Code())
+func (conversationArchivedKind) Spec() endpoint.Spec {
+	return endpoint.Spec{Code: CodeConversationArchived, Message: "Conversation is archived"}
 }
-
-// WireError returns the JSON-RPC error object.
-func (e InternalError) WireError() wire.Error {
-	w := wire.Error{
-		Code:    e.Code(),
-		Message: e.Text(),
-	}
-	w.Data = e.Data
-	return w
+func (participantNotAdmittedKind) Spec() endpoint.Spec {
+	return endpoint.Spec{Code: CodeParticipantNotAdmitted, Message: "Agent is not admitted to the task"}
 }
-
-// ParseError is wire error -32700 (ParseError): The frame is not parseable JSON (id null).
-type ParseError struct {
-	// Message overrides the default message "Invalid JSON" when set.
-	Message string
-	// Data is optional free-form error data.
-	Data json.RawMessage
+func (taskRejectedKind) Spec() endpoint.Spec {
+	return endpoint.Spec{Code: CodeTaskRejected, Message: "Task request was rejected by the task manager"}
 }
-
-// Code returns -32700.
-func (ParseError) Code() int64 {
-	return CodeParse
+func (invalidRequestKind) Spec() endpoint.Spec {
+	return endpoint.Spec{Code: CodeInvalidRequest, Message: "Invalid request frame"}
 }
-
-// Text returns the message sent on the wire.
-func (e ParseError) Text() string {
-	if e.Message != "" {
-		return e.Message
-	}
-	return "Invalid JSON"
+func (methodNotFoundKind) Spec() endpoint.Spec {
+	return endpoint.Spec{Code: CodeMethodNotFound, Message: "Method not found"}
 }
-
-// Error describes the error with its code.
-func (e ParseError) Error() string {
-	return fmt.Sprintf("%s (%d)", e.Text(), e.Code())
+func (invalidParamsKind) Spec() endpoint.Spec {
+	return endpoint.Spec{Code: CodeInvalidParams, Message: "Invalid params"}
 }
-
-// WireError returns the JSON-RPC error object.
-func (e ParseError) WireError() wire.Error {
-	w := wire.Error{
-		Code:    e.Code(),
-		Message: e.Text(),
-	}
-	w.Data = e.Data
-	return w
+func (internalKind) Spec() endpoint.Spec {
+	return endpoint.Spec{Code: CodeInternal, Message: "Internal error"}
 }
+func (parseKind) Spec() endpoint.Spec { return endpoint.Spec{Code: CodeParse, Message: "Invalid JSON"} }
 
 // UnknownError is a wire error whose code is not in the registry.
-type UnknownError struct {
-	Wire wire.Error
-}
+type UnknownError = endpoint.UnknownError
 
-// Error describes the error with its code.
-func (e UnknownError) Error() string {
-	return fmt.Sprintf("%s (%d)", e.Wire.Message, e.Wire.Code)
-}
+// InvalidResultError is a handler result that failed its own decoder: a server bug,
+// answered as -32603 on the wire and logged with its cause.
+type InvalidResultError = endpoint.InvalidResultError
 
-// WireError returns the JSON-RPC error object as received.
-func (e UnknownError) WireError() wire.Error {
-	return e.Wire
-}
+// registry rebuilds the typed error of a wire error object.
+var registry = endpoint.NewRegistry(
+	endpoint.Plain[unauthorizedKind](),
+	endpoint.Typed[forbiddenKind](Decode[ForbiddenData]),
+	endpoint.Plain[notFoundKind](),
+	endpoint.Plain[conflictKind](),
+	endpoint.Typed[rateLimitedKind](Decode[RateLimitedData]),
+	endpoint.Typed[notInContactsKind](Decode[NotInContactsData]),
+	endpoint.Typed[protocolMismatchKind](Decode[ProtocolMismatchData]),
+	endpoint.Plain[conversationFullKind](),
+	endpoint.Typed[alreadyConnectedKind](Decode[AlreadyConnectedData]),
+	endpoint.Typed[hookBlockedKind](Decode[HookBlockedData]),
+	endpoint.Typed[taskClosedKind](Decode[TaskClosedData]),
+	endpoint.Plain[conversationArchivedKind](),
+	endpoint.Plain[participantNotAdmittedKind](),
+	endpoint.Typed[taskRejectedKind](Decode[TaskRejectedData]),
+	endpoint.Plain[invalidRequestKind](),
+	endpoint.Plain[methodNotFoundKind](),
+	endpoint.Plain[invalidParamsKind](),
+	endpoint.Plain[internalKind](),
+	endpoint.Plain[parseKind](),
+)
+
+// routerErrors are the registry errors the dispatchers answer with themselves.
+var routerErrors = endpoint.RouterErrors{Unauthorized: endpoint.New[unauthorizedKind], Forbidden: endpoint.NewData[forbiddenKind, ForbiddenData], MethodNotFound: endpoint.New[methodNotFoundKind]}
 
 // ErrorFromWire returns the typed registry error for a wire error object, so that
 // errors.As works on the client side; an unknown code gives an UnknownError. Data that
-// does not match the registered schema is dropped (the code and message are kept).
+// fails its decoder is dropped (the code and message are kept).
 func ErrorFromWire(w wire.Error) error {
-	switch w.Code {
-	case CodeUnauthorized:
-		e := UnauthorizedError{Message: w.Message}
-		e.Data = w.Data
-		return e
-	case CodeForbidden:
-		e := ForbiddenError{Message: w.Message}
-		if len(w.Data) > 0 {
-			var d ForbiddenData
-			if json.Unmarshal(w.Data, &d) == nil {
-				e.Data = &d
-			}
-		}
-		return e
-	case CodeNotFound:
-		e := NotFoundError{Message: w.Message}
-		e.Data = w.Data
-		return e
-	case CodeConflict:
-		e := ConflictError{Message: w.Message}
-		e.Data = w.Data
-		return e
-	case CodeRateLimited:
-		e := RateLimitedError{Message: w.Message}
-		if len(w.Data) > 0 {
-			var d RateLimitedData
-			if json.Unmarshal(w.Data, &d) == nil {
-				e.Data = &d
-			}
-		}
-		return e
-	case CodeNotInContacts:
-		e := NotInContactsError{Message: w.Message}
-		if len(w.Data) > 0 {
-			var d NotInContactsData
-			if json.Unmarshal(w.Data, &d) == nil {
-				e.Data = &d
-			}
-		}
-		return e
-	case CodeProtocolMismatch:
-		e := ProtocolMismatchError{Message: w.Message}
-		if len(w.Data) > 0 {
-			var d ProtocolMismatchData
-			if json.Unmarshal(w.Data, &d) == nil {
-				e.Data = &d
-			}
-		}
-		return e
-	case CodeConversationFull:
-		e := ConversationFullError{Message: w.Message}
-		e.Data = w.Data
-		return e
-	case CodeAlreadyConnected:
-		e := AlreadyConnectedError{Message: w.Message}
-		if len(w.Data) > 0 {
-			var d AlreadyConnectedData
-			if json.Unmarshal(w.Data, &d) == nil {
-				e.Data = &d
-			}
-		}
-		return e
-	case CodeHookBlocked:
-		e := HookBlockedError{Message: w.Message}
-		if len(w.Data) > 0 {
-			var d HookBlockedData
-			if json.Unmarshal(w.Data, &d) == nil {
-				e.Data = &d
-			}
-		}
-		return e
-	case CodeTaskClosed:
-		e := TaskClosedError{Message: w.Message}
-		if len(w.Data) > 0 {
-			var d TaskClosedData
-			if json.Unmarshal(w.Data, &d) == nil {
-				e.Data = &d
-			}
-		}
-		return e
-	case CodeConversationArchived:
-		e := ConversationArchivedError{Message: w.Message}
-		e.Data = w.Data
-		return e
-	case CodeParticipantNotAdmitted:
-		e := ParticipantNotAdmittedError{Message: w.Message}
-		e.Data = w.Data
-		return e
-	case CodeTaskRejected:
-		e := TaskRejectedError{Message: w.Message}
-		if len(w.Data) > 0 {
-			var d TaskRejectedData
-			if json.Unmarshal(w.Data, &d) == nil {
-				e.Data = &d
-			}
-		}
-		return e
-	case CodeInvalidRequest:
-		e := InvalidRequestError{Message: w.Message}
-		e.Data = w.Data
-		return e
-	case CodeMethodNotFound:
-		e := MethodNotFoundError{Message: w.Message}
-		e.Data = w.Data
-		return e
-	case CodeInvalidParams:
-		e := InvalidParamsError{Message: w.Message}
-		e.Data = w.Data
-		return e
-	case CodeInternal:
-		e := InternalError{Message: w.Message}
-		e.Data = w.Data
-		return e
-	case CodeParse:
-		e := ParseError{Message: w.Message}
-		e.Data = w.Data
-		return e
-	}
-	return UnknownError{Wire: w}
+	return registry.FromWire(w)
 }

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -119,10 +120,107 @@ func TestServerDispatcher(t *testing.T) {
 	}
 }
 
-func TestTaskMasterDispatcherUnknownCallback(t *testing.T) {
-	d := protocol.NewTaskMasterDispatcher(nil)
-	if _, err := d.Dispatch(context.Background(), "messages/send", nil); wire.ToError(err).Code != -32601 {
-		t.Fatalf("got %v, want -32601", err)
+// TestDispatchTableFollowsCatalog proves every row's access rule is the catalog's callers
+// and requires: each refusal happens exactly when the catalog says it must.
+func TestDispatchTableFollowsCatalog(t *testing.T) {
+	d := protocol.NewServerDispatcher[caller](handlers{})
+	ctx := context.Background()
+	for _, m := range protocol.Catalog().Methods {
+		probes := []struct {
+			caller caller
+			code   int64
+			refuse bool
+		}{
+			{caller{}, -32000, !slices.Contains(m.Callers, "unauthenticated")},
+			{caller{authed: true, owner: true}, -32001, slices.Contains(m.Requires, "active")},
+			{caller{authed: true, active: true}, -32000, slices.Contains(m.Requires, "owner")},
+		}
+		for _, p := range probes {
+			_, err := d.Dispatch(ctx, p.caller, m.Name, nil)
+			if got := wire.ToError(err).Code; (got == p.code) != p.refuse {
+				t.Errorf("%s with %+v: code %d (%v); catalog callers %v requires %v", m.Name, p.caller, got, err, m.Callers, m.Requires)
+			}
+		}
+	}
+}
+
+// tmHandlers refuses every callback (the conventional vacuous deny).
+type tmHandlers struct{}
+
+func (tmHandlers) DispatchAuthorize(context.Context, protocol.DispatchAuthorizeParams) (protocol.DispatchAuthorizeResult, error) {
+	return protocol.DispatchAuthorizeResult{}, protocol.ForbiddenError{}
+}
+
+func (tmHandlers) MessagesAuthorize(context.Context, protocol.MessagesAuthorizeParams) (protocol.MessagesAuthorizeResult, error) {
+	return protocol.MessagesAuthorizeResult{}, protocol.ForbiddenError{}
+}
+
+func (tmHandlers) TaskCreate(context.Context, protocol.TaskCreateParams) (protocol.TaskCreateResult, error) {
+	return protocol.TaskCreateResult{}, protocol.ForbiddenError{}
+}
+
+func TestTaskMasterDispatcher(t *testing.T) {
+	d := protocol.NewTaskMasterDispatcher(tmHandlers{})
+	ctx := context.Background()
+	if _, err := d.Dispatch(ctx, "messages/send", nil); wire.ToError(err).Code != -32601 {
+		t.Errorf("unknown callback: got %v, want -32601", err)
+	}
+	for _, cb := range protocol.Catalog().Callbacks {
+		if _, err := d.Dispatch(ctx, cb.Name, nil); wire.ToError(err).Code != -32602 {
+			t.Errorf("%s with no params: got %v, want -32602", cb.Name, err)
+		}
+	}
+}
+
+// recorder is an Invoker that records the request and answers with a fixed result.
+type recorder struct {
+	method string
+	params any
+	result string
+}
+
+func (r *recorder) Invoke(_ context.Context, method string, params any) (json.RawMessage, error) {
+	r.method, r.params = method, params
+	return json.RawMessage(r.result), nil
+}
+
+func TestClientStubs(t *testing.T) {
+	ctx := context.Background()
+	inv := &recorder{result: `{"ts":"2026-05-25T10:15:30.123Z"}`}
+	res, err := protocol.NewClient(inv).NetworkPing(ctx, protocol.NetworkPingParams{})
+	raw, _ := inv.params.(json.RawMessage)
+	if err != nil || res.Ts != "2026-05-25T10:15:30.123Z" || inv.method != protocol.MethodNetworkPing || string(raw) != `{}` {
+		t.Fatalf("ping stub: %+v %v; sent %s %#v", res, err, inv.method, inv.params)
+	}
+	inv.result = `{"ts":"yesterday"}`
+	if _, err := protocol.NewClient(inv).NetworkPing(ctx, protocol.NetworkPingParams{}); err == nil {
+		t.Fatal("a result failing its schema must be an error")
+	}
+	inv.result = `{}`
+	if _, err := protocol.NewTaskMasterClient(inv).TaskCreate(ctx, protocol.TaskCreateParams{}); err == nil || inv.method != protocol.CallbackTaskCreate {
+		t.Fatalf("callback stub: %v (sent %s)", err, inv.method)
+	}
+}
+
+func TestDecodeNotification(t *testing.T) {
+	n, err := protocol.DecodeNotification(protocol.NotificationPresenceChanged,
+		[]byte(`{"agentId":"0190a1b2-0000-7000-8000-000000000001","status":"online"}`))
+	if err != nil || n.Method() != protocol.NotificationPresenceChanged {
+		t.Fatalf("presence/changed: %#v %v", n, err)
+	}
+	if pc, ok := n.(protocol.PresenceChangedNotification); !ok || pc.Status != "online" {
+		t.Fatalf("presence/changed decoded as %#v", n)
+	}
+	if _, err := protocol.DecodeNotification(protocol.NotificationPresenceChanged, nil); err == nil {
+		t.Error("empty params are {} and must fail the required properties")
+	}
+	if _, err := protocol.DecodeNotification("no/such", []byte(`{}`)); err == nil {
+		t.Error("an unknown notification must be an error")
+	}
+	for _, info := range protocol.Catalog().Notifications {
+		if _, err := protocol.DecodeNotification(info.Name, []byte(`{"unknown":1}`)); err == nil {
+			t.Errorf("%s accepts an unknown property", info.Name)
+		}
 	}
 }
 

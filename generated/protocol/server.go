@@ -4,640 +4,298 @@ package protocol
 
 import (
 	"context"
-	"encoding/json"
-	wire "github.com/moltzap/moltzap-go/runtime/wire"
+	endpoint "github.com/moltzap/moltzap-go/runtime/endpoint"
 )
 
 // Caller is what the dispatcher needs to know about the connection making a request.
-type Caller interface {
-	// Authenticated reports whether network/connect succeeded on this connection.
-	Authenticated() bool
-	// Active reports whether the agent's status is active.
-	Active() bool
-	// HasOwner reports whether the agent has an owner user.
-	HasOwner() bool
-}
+type Caller = endpoint.Caller
 
-// ServerHandlers has one method per client -> server method of the catalog. A handler set
-// that misses one does not compile; embed UnimplementedServerHandlers to opt out of that.
-// C is the server's own connection type.
+// The caller rules of the catalog's methods, checked before the params are decoded.
+const (
+	// AgentOnly admits agents.
+	AgentOnly = endpoint.CallerAgent
+	// OwnedAgent admits agents that have an owner.
+	OwnedAgent = endpoint.CallerAgent | endpoint.RequireOwner
+	// ActiveAgent admits agents that are active.
+	ActiveAgent = endpoint.CallerAgent | endpoint.RequireActive
+	// Anyone admits unauthenticated connections and agents.
+	Anyone = endpoint.CallerUnauthenticated | endpoint.CallerAgent
+	// TaskMasterOnly admits TaskMasters.
+	TaskMasterOnly = endpoint.CallerTaskMaster
+	// ActiveTaskMaster admits TaskMasters that are active.
+	ActiveTaskMaster = endpoint.CallerTaskMaster | endpoint.RequireActive
+)
+
+// ServerHandlers has one method per client -> server method of the catalog; a handler set
+// that misses one does not compile. C is the server's own connection type.
 type ServerHandlers[C Caller] interface {
-	// AgentsList handles "agents/list": Agents visible to the caller, paginated: its siblings (same owner) plus agents owned by accepted contacts of its owner; an unclaimed caller sees only itself.
+	// AgentsList handles "agents/list": agents visible to the caller, paginated: its siblings (same
+	// owner) plus agents owned by accepted contacts of its owner; an unclaimed caller sees only
+	// itself.
 	AgentsList(ctx context.Context, caller C, p AgentsListParams) (AgentsListResult, error)
-	// AgentsLookup handles "agents/lookup": Cards of the given agents; unknown ids are silently omitted; order not guaranteed. No visibility filter.
+	// AgentsLookup handles "agents/lookup": cards of the given agents; unknown ids are silently
+	// omitted; order not guaranteed. No visibility filter.
 	AgentsLookup(ctx context.Context, caller C, p AgentsLookupParams) (AgentsLookupResult, error)
-	// AgentsLookupByName handles "agents/lookupByName": Cards of the agents with the given names; unknown names are omitted.
+	// AgentsLookupByName handles "agents/lookupByName": cards of the agents with the given names;
+	// unknown names are omitted.
 	AgentsLookupByName(ctx context.Context, caller C, p AgentsLookupByNameParams) (AgentsLookupByNameResult, error)
-	// AppsRegister handles "apps/register": Bind manifest.appId to this connection, which from then on receives the app's dispatch/authorize, messages/authorize and task/create callbacks and dispatches/consumed/expired, and passes TaskMaster checks for the app's tasks. Idempotent on the same connection; dropped when the socket closes. Another live connection (or the in-process default app) holding the appId gives -32001 'App {appId} is already registered'.
+	// AppsRegister handles "apps/register": bind manifest.appId to this connection, which from then
+	// on receives the app's dispatch/authorize, messages/authorize and task/create callbacks and
+	// dispatches/consumed/expired, and passes TaskMaster checks for the app's tasks. Idempotent on
+	// the same connection; dropped when the socket closes. Another live connection (or the
+	// in-process default app) holding the appId gives -32001 'App {appId} is already registered'.
 	AppsRegister(ctx context.Context, caller C, p AppsRegisterParams) (AppsRegisterResult, error)
-	// ContactsAccept handles "contacts/accept": Accept a pending edge whose target is the caller's owner (idempotent); on an actual transition notifies the requesting user's active agents with contact/accepted. Unknown edge -32002; the requester accepting its own request -32001.
+	// ContactsAccept handles "contacts/accept": accept a pending edge whose target is the caller's
+	// owner (idempotent); on an actual transition notifies the requesting user's active agents with
+	// contact/accepted. Unknown edge -32002; the requester accepting its own request -32001.
 	ContactsAccept(ctx context.Context, caller C, p ContactsAcceptParams) (ContactsAcceptResult, error)
-	// ContactsAdd handles "contacts/add": Create a pending contact edge from the caller's owner to contactUserId; notifies that user's active agents with contact/request. An existing edge gives -32003; the caller's own owner or a policy refusal gives -32001.
+	// ContactsAdd handles "contacts/add": create a pending contact edge from the caller's owner to
+	// contactUserId; notifies that user's active agents with contact/request. An existing edge
+	// gives -32003; the caller's own owner or a policy refusal gives -32001.
 	ContactsAdd(ctx context.Context, caller C, p ContactsAddParams) (ContactsAddResult, error)
-	// ContactsByID handles "contacts/byId": One contact edge of the caller's owner.
+	// ContactsByID handles "contacts/byId": one contact edge of the caller's owner.
 	ContactsByID(ctx context.Context, caller C, p ContactsByIDParams) (ContactsByIDResult, error)
-	// ContactsList handles "contacts/list": Contact edges (pending and accepted, both directions) of the caller's owner user, paginated.
+	// ContactsList handles "contacts/list": contact edges (pending and accepted, both directions)
+	// of the caller's owner user, paginated.
 	ContactsList(ctx context.Context, caller C, p ContactsListParams) (ContactsListResult, error)
-	// DispatchRequest handles "dispatch/request": Ask for admission to act on a received message. Mints a PENDING lease bound to this connection and returns {leaseId, dispatchId} at once; the verdict arrives later as dispatch/release. The caller must be a member of the conversation (-32001).
+	// DispatchRequest handles "dispatch/request": ask for admission to act on a received message.
+	// Mints a PENDING lease bound to this connection and returns {leaseId, dispatchId} at once; the
+	// verdict arrives later as dispatch/release. The caller must be a member of the conversation
+	// (-32001).
 	DispatchRequest(ctx context.Context, caller C, p DispatchRequestParams) (DispatchRequestResult, error)
-	// DispatchesGet handles "dispatches/get": Read a lease record. Only the lease's moderator connection may; a non-moderator and an unknown or aged-out dispatch both get -32001 'dispatches/get not authorized for this lease'.
+	// DispatchesGet handles "dispatches/get": read a lease record. Only the lease's moderator
+	// connection may; a non-moderator and an unknown or aged-out dispatch both get -32001
+	// 'dispatches/get not authorized for this lease'.
 	DispatchesGet(ctx context.Context, caller C, p DispatchesGetParams) (DispatchesGetResult, error)
-	// MessagesList handles "messages/list": Read history of a conversation the caller may read (task initiator or admitted participant, and conversation member). With sinceSeq: the oldest limit visible messages with seq > sinceSeq; without: the newest limit messages. Always ascending seq; hasMore = more matching rows exist. The TaskMaster sees every row; others see their own rows and rows forwarded to them.
+	// MessagesList handles "messages/list": read history of a conversation the caller may read
+	// (task initiator or admitted participant, and conversation member). With sinceSeq: the oldest
+	// limit visible messages with seq > sinceSeq; without: the newest limit messages. Always
+	// ascending seq; hasMore = more matching rows exist. The TaskMaster sees every row; others see
+	// their own rows and rows forwarded to them.
 	MessagesList(ctx context.Context, caller C, p MessagesListParams) (MessagesListResult, error)
-	// MessagesSend handles "messages/send": Send a message into a conversation of a task. Checks in order: conversation in task (-32001/-32002), caller is a member (-32001 'Not a participant in this conversation'), task not closed/failed (-32020), conversation not archived (-32022), replyToId in the conversation (-32002 'Reply target not found'), dispatchLeaseId claimable (-32002 unknown lease, -32001 LeaseInvalid/LeaseMismatch). The row is stored, then messages/authorize decides the fan-out: Block gives -32019 (the row stays stored); Forward sends messages/received. Subject to messagesPerMinute (-32004).
+	// MessagesSend handles "messages/send": send a message into a conversation of a task. Checks in
+	// order: conversation in task (-32001/-32002), caller is a member (-32001 'Not a participant in
+	// this conversation'), task not closed/failed (-32020), conversation not archived (-32022),
+	// replyToId in the conversation (-32002 'Reply target not found'), dispatchLeaseId claimable
+	// (-32002 unknown lease, -32001 LeaseInvalid/LeaseMismatch). The row is stored, then
+	// messages/authorize decides the fan-out: Block gives -32019 (the row stays stored); Forward
+	// sends messages/received. Subject to messagesPerMinute (-32004).
 	MessagesSend(ctx context.Context, caller C, p MessagesSendParams) (MessagesSendResult, error)
-	// NetworkConnect handles "network/connect": Authenticate the WebSocket connection; must be the first request. Exactly one credential (agentKey or sessionToken). The protocol range is checked before the credential: V > maxProtocol or V < minProtocol gives -32006, a malformed version -32602. A repeat on an authenticated connection returns a fresh HelloOk without re-checking credentials.
+	// NetworkConnect handles "network/connect": authenticate the WebSocket connection; must be the
+	// first request. Exactly one credential (agentKey or sessionToken). The protocol range is
+	// checked before the credential: V > maxProtocol or V < minProtocol gives -32006, a malformed
+	// version -32602. A repeat on an authenticated connection returns a fresh HelloOk without
+	// re-checking credentials.
 	NetworkConnect(ctx context.Context, caller C, p NetworkConnectParams) (NetworkConnectResult, error)
-	// NetworkPing handles "network/ping": Application-level liveness probe; returns the server clock.
+	// NetworkPing handles "network/ping": Application-level liveness probe; returns the server
+	// clock.
 	NetworkPing(ctx context.Context, caller C, p NetworkPingParams) (NetworkPingResult, error)
-	// PresenceSubscribe handles "presence/subscribe": Replace this connection's presence watch set with agentIds (empty = unsubscribe from all) and return their current presence. Ids outside the caller's visibility (the agents/list set) fail the whole call with -32005 listing them, changing nothing. Subscriptions vanish on disconnect.
+	// PresenceSubscribe handles "presence/subscribe": replace this connection's presence watch set
+	// with agentIds (empty = unsubscribe from all) and return their current presence. Ids outside
+	// the caller's visibility (the agents/list set) fail the whole call with -32005 listing them,
+	// changing nothing. Subscriptions vanish on disconnect.
 	PresenceSubscribe(ctx context.Context, caller C, p PresenceSubscribeParams) (PresenceSubscribeResult, error)
-	// TaskAddParticipant handles "task/addParticipant": Admit an agent into the task (upsert, admitted now); no notification. Caller must be the task's TaskMaster connection (else -32001 'Caller is not the registered task manager for this task'); a closed or failed task gives -32001 'Task is not open for mutation'; an unknown task -32002 'Task not found'. TaskMaster checks run first.
+	// TaskAddParticipant handles "task/addParticipant": admit an agent into the task (upsert,
+	// admitted now); no notification. Caller must be the task's TaskMaster connection (else -32001
+	// 'Caller is not the registered task manager for this task'); a closed or failed task gives
+	// -32001 'Task is not open for mutation'; an unknown task -32002 'Task not found'. TaskMaster
+	// checks run first.
 	TaskAddParticipant(ctx context.Context, caller C, p TaskAddParticipantParams) (TaskAddParticipantResult, error)
-	// TaskClose handles "task/close": Close a waiting or active task: status closed, endedAt now, every not-yet-archived conversation archived at the same instant (task/conversation/archived per conversation), then task/closed to all admitted participants. Caller must be the task's TaskMaster connection (else -32001 'Caller is not the registered task manager for this task'); a closed or failed task gives -32001 'Task is not open for mutation'; an unknown task -32002 'Task not found'. TaskMaster checks run first.
+	// TaskClose handles "task/close": close a waiting or active task: status closed, endedAt now,
+	// every not-yet-archived conversation archived at the same instant (task/conversation/archived
+	// per conversation), then task/closed to all admitted participants. Caller must be the task's
+	// TaskMaster connection (else -32001 'Caller is not the registered task manager for this
+	// task'); a closed or failed task gives -32001 'Task is not open for mutation'; an unknown task
+	// -32002 'Task not found'. TaskMaster checks run first.
 	TaskClose(ctx context.Context, caller C, p TaskCloseParams) (TaskCloseResult, error)
-	// TaskConversationArchive handles "task/conversation/archive": Archive a conversation (idempotent; re-archiving keeps the first timestamp); the task stays open. Notifies the participants with task/conversation/archived; further messages/send fails with -32022. A conversation that is not in the task gives -32002 or -32001. Caller must be the task's TaskMaster connection (else -32001 'Caller is not the registered task manager for this task'); a closed or failed task gives -32001 'Task is not open for mutation'; an unknown task -32002 'Task not found'. TaskMaster checks run first.
+	// TaskConversationArchive handles "task/conversation/archive": archive a conversation
+	// (idempotent; re-archiving keeps the first timestamp); the task stays open. Notifies the
+	// participants with task/conversation/archived; further messages/send fails with -32022. A
+	// conversation that is not in the task gives -32002 or -32001. Caller must be the task's
+	// TaskMaster connection (else -32001 'Caller is not the registered task manager for this
+	// task'); a closed or failed task gives -32001 'Task is not open for mutation'; an unknown task
+	// -32002 'Task not found'. TaskMaster checks run first.
 	TaskConversationArchive(ctx context.Context, caller C, p TaskConversationArchiveParams) (TaskConversationArchiveResult, error)
-	// TaskConversationCreate handles "task/conversation/create": Create a conversation under the task; the TaskMaster agent (creator) and the listed participants become members and their live connections are subscribed; task/conversation/created goes to all of them. type is dm when exactly one participant besides the creator, else group. Participants must be task participants (-32023); more than 255 participants plus the creator gives -32007. Caller must be the task's TaskMaster connection (else -32001 'Caller is not the registered task manager for this task'); a closed or failed task gives -32001 'Task is not open for mutation'; an unknown task -32002 'Task not found'. TaskMaster checks run first.
+	// TaskConversationCreate handles "task/conversation/create": create a conversation under the
+	// task; the TaskMaster agent (creator) and the listed participants become members and their
+	// live connections are subscribed; task/conversation/created goes to all of them. type is dm
+	// when exactly one participant besides the creator, else group. Participants must be task
+	// participants (-32023); more than 255 participants plus the creator gives -32007. Caller must
+	// be the task's TaskMaster connection (else -32001 'Caller is not the registered task manager
+	// for this task'); a closed or failed task gives -32001 'Task is not open for mutation'; an
+	// unknown task -32002 'Task not found'. TaskMaster checks run first.
 	TaskConversationCreate(ctx context.Context, caller C, p TaskConversationCreateParams) (TaskConversationCreateResult, error)
-	// TaskConversationList handles "task/conversation/list": Every conversation the caller participates in, across all tasks and including archived ones (filter on archivedAt), most recent activity first, paginated.
+	// TaskConversationList handles "task/conversation/list": every conversation the caller
+	// participates in, across all tasks and including archived ones (filter on archivedAt), most
+	// recent activity first, paginated.
 	TaskConversationList(ctx context.Context, caller C, p TaskConversationListParams) (TaskConversationListResult, error)
-	// TaskConversationParticipantsAdd handles "task/conversation/participants/add": Add a task participant to a conversation (no-op if already a member) and subscribe its live connections; task/conversation/participants/added goes to the post-change membership. Not a task participant: -32023; full: -32007. A conversation that is not in the task gives -32002 or -32001. Caller must be the task's TaskMaster connection (else -32001 'Caller is not the registered task manager for this task'); a closed or failed task gives -32001 'Task is not open for mutation'; an unknown task -32002 'Task not found'. TaskMaster checks run first.
+	// TaskConversationParticipantsAdd handles "task/conversation/participants/add": add a task
+	// participant to a conversation (no-op if already a member) and subscribe its live connections;
+	// task/conversation/participants/added goes to the post-change membership. Not a task
+	// participant: -32023; full: -32007. A conversation that is not in the task gives -32002 or
+	// -32001. Caller must be the task's TaskMaster connection (else -32001 'Caller is not the
+	// registered task manager for this task'); a closed or failed task gives -32001 'Task is not
+	// open for mutation'; an unknown task -32002 'Task not found'. TaskMaster checks run first.
 	TaskConversationParticipantsAdd(ctx context.Context, caller C, p TaskConversationParticipantsAddParams) (TaskConversationParticipantsAddResult, error)
-	// TaskConversationParticipantsRemove handles "task/conversation/participants/remove": Remove an agent from this conversation only (it stays a task participant). Not a member: silent success. Otherwise task/conversation/participants/removed (reason tm_remove) goes to the pre-change membership, removed agent included. A conversation that is not in the task gives -32002 or -32001. Caller must be the task's TaskMaster connection (else -32001 'Caller is not the registered task manager for this task'); a closed or failed task gives -32001 'Task is not open for mutation'; an unknown task -32002 'Task not found'. TaskMaster checks run first.
+	// TaskConversationParticipantsRemove handles "task/conversation/participants/remove": remove an
+	// agent from this conversation only (it stays a task participant). Not a member: silent
+	// success. Otherwise task/conversation/participants/removed (reason tm_remove) goes to the
+	// pre-change membership, removed agent included. A conversation that is not in the task gives
+	// -32002 or -32001. Caller must be the task's TaskMaster connection (else -32001 'Caller is not
+	// the registered task manager for this task'); a closed or failed task gives -32001 'Task is
+	// not open for mutation'; an unknown task -32002 'Task not found'. TaskMaster checks run first.
 	TaskConversationParticipantsRemove(ctx context.Context, caller C, p TaskConversationParticipantsRemoveParams) (TaskConversationParticipantsRemoveResult, error)
-	// TaskConversationUnarchive handles "task/conversation/unarchive": Clear a conversation's archivedAt; notifies the participants with task/conversation/unarchived. A conversation that is not in the task gives -32002 or -32001. Caller must be the task's TaskMaster connection (else -32001 'Caller is not the registered task manager for this task'); a closed or failed task gives -32001 'Task is not open for mutation'; an unknown task -32002 'Task not found'. TaskMaster checks run first.
+	// TaskConversationUnarchive handles "task/conversation/unarchive": clear a conversation's
+	// archivedAt; notifies the participants with task/conversation/unarchived. A conversation that
+	// is not in the task gives -32002 or -32001. Caller must be the task's TaskMaster connection
+	// (else -32001 'Caller is not the registered task manager for this task'); a closed or failed
+	// task gives -32001 'Task is not open for mutation'; an unknown task -32002 'Task not found'.
+	// TaskMaster checks run first.
 	TaskConversationUnarchive(ctx context.Context, caller C, p TaskConversationUnarchiveParams) (TaskConversationUnarchiveResult, error)
-	// TaskLeave handles "task/leave": Leave a task: atomically remove the caller from the task and from every conversation of it (task/conversation/participants/removed with reason task_leave per conversation). If nobody is left the task is closed (task/closed to the caller). Leaving a task one is not in is a no-op success.
+	// TaskLeave handles "task/leave": leave a task: atomically remove the caller from the task and
+	// from every conversation of it (task/conversation/participants/removed with reason task_leave
+	// per conversation). If nobody is left the task is closed (task/closed to the caller). Leaving
+	// a task one is not in is a no-op success.
 	TaskLeave(ctx context.Context, caller C, p TaskLeaveParams) (TaskLeaveResult, error)
-	// TaskList handles "task/list": Tasks in which the caller is an admitted participant, newest createdAt first, paginated.
+	// TaskList handles "task/list": tasks in which the caller is an admitted participant, newest
+	// createdAt first, paginated.
 	TaskList(ctx context.Context, caller C, p TaskListParams) (TaskListResult, error)
-	// TaskRemoveParticipant handles "task/removeParticipant": Remove an agent from the task and from every conversation of the task (task/conversation/participants/removed with reason tm_remove per conversation). Caller must be the task's TaskMaster connection (else -32001 'Caller is not the registered task manager for this task'); a closed or failed task gives -32001 'Task is not open for mutation'; an unknown task -32002 'Task not found'. TaskMaster checks run first.
+	// TaskRemoveParticipant handles "task/removeParticipant": remove an agent from the task and
+	// from every conversation of the task (task/conversation/participants/removed with reason
+	// tm_remove per conversation). Caller must be the task's TaskMaster connection (else -32001
+	// 'Caller is not the registered task manager for this task'); a closed or failed task gives
+	// -32001 'Task is not open for mutation'; an unknown task -32002 'Task not found'. TaskMaster
+	// checks run first.
 	TaskRemoveParticipant(ctx context.Context, caller C, p TaskRemoveParticipantParams) (TaskRemoveParticipantResult, error)
-	// TaskRequest handles "task/request": Request a task on an app: contact-policy gate on the invitees, insert the task (waiting) with the caller and invitees as admitted participants, then ask the app's TaskMaster with task/create (default timeout 5000 ms; no TaskMaster = reject tm_unreachable). Reject: task failed, task/failed to caller and invitees, -32024. Accept: task active, task/created, and the initial conversation (if requested) is created and announced. Returns only after the verdict.
+	// TaskRequest handles "task/request": request a task on an app: contact-policy gate on the
+	// invitees, insert the task (waiting) with the caller and invitees as admitted participants,
+	// then ask the app's TaskMaster with task/create (default timeout 5000 ms; no TaskMaster =
+	// reject tm_unreachable). Reject: task failed, task/failed to caller and invitees, -32024.
+	// Accept: task active, task/created, and the initial conversation (if requested) is created and
+	// announced. Returns only after the verdict.
 	TaskRequest(ctx context.Context, caller C, p TaskRequestParams) (TaskRequestResult, error)
 }
 
-// UnimplementedServerHandlers answers every method with MethodNotFoundError.
+// UnimplementedServerHandlers answers every method with MethodNotFoundError ("Method not
+// implemented: <method>"). Embedding it switches off the compile-time check for a missing
+// handler.
 type UnimplementedServerHandlers[C Caller] struct{}
 
-// AgentsList reports that "agents/list" is not implemented.
 func (UnimplementedServerHandlers[C]) AgentsList(context.Context, C, AgentsListParams) (AgentsListResult, error) {
 	return AgentsListResult{}, MethodNotFoundError{Message: "Method not implemented: agents/list"}
 }
-
-// AgentsLookup reports that "agents/lookup" is not implemented.
 func (UnimplementedServerHandlers[C]) AgentsLookup(context.Context, C, AgentsLookupParams) (AgentsLookupResult, error) {
 	return AgentsLookupResult{}, MethodNotFoundError{Message: "Method not implemented: agents/lookup"}
 }
-
-// AgentsLookupByName reports that "agents/lookupByName" is not implemented.
 func (UnimplementedServerHandlers[C]) AgentsLookupByName(context.Context, C, AgentsLookupByNameParams) (AgentsLookupByNameResult, error) {
 	return AgentsLookupByNameResult{}, MethodNotFoundError{Message: "Method not implemented: agents/lookupByName"}
 }
-
-// AppsRegister reports that "apps/register" is not implemented.
 func (UnimplementedServerHandlers[C]) AppsRegister(context.Context, C, AppsRegisterParams) (AppsRegisterResult, error) {
 	return AppsRegisterResult{}, MethodNotFoundError{Message: "Method not implemented: apps/register"}
 }
-
-// ContactsAccept reports that "contacts/accept" is not implemented.
 func (UnimplementedServerHandlers[C]) ContactsAccept(context.Context, C, ContactsAcceptParams) (ContactsAcceptResult, error) {
 	return ContactsAcceptResult{}, MethodNotFoundError{Message: "Method not implemented: contacts/accept"}
 }
-
-// ContactsAdd reports that "contacts/add" is not implemented.
 func (UnimplementedServerHandlers[C]) ContactsAdd(context.Context, C, ContactsAddParams) (ContactsAddResult, error) {
 	return ContactsAddResult{}, MethodNotFoundError{Message: "Method not implemented: contacts/add"}
 }
-
-// ContactsByID reports that "contacts/byId" is not implemented.
 func (UnimplementedServerHandlers[C]) ContactsByID(context.Context, C, ContactsByIDParams) (ContactsByIDResult, error) {
 	return ContactsByIDResult{}, MethodNotFoundError{Message: "Method not implemented: contacts/byId"}
 }
-
-// ContactsList reports that "contacts/list" is not implemented.
 func (UnimplementedServerHandlers[C]) ContactsList(context.Context, C, ContactsListParams) (ContactsListResult, error) {
 	return ContactsListResult{}, MethodNotFoundError{Message: "Method not implemented: contacts/list"}
 }
-
-// DispatchRequest reports that "dispatch/request" is not implemented.
 func (UnimplementedServerHandlers[C]) DispatchRequest(context.Context, C, DispatchRequestParams) (DispatchRequestResult, error) {
 	return DispatchRequestResult{}, MethodNotFoundError{Message: "Method not implemented: dispatch/request"}
 }
-
-// DispatchesGet reports that "dispatches/get" is not implemented.
 func (UnimplementedServerHandlers[C]) DispatchesGet(context.Context, C, DispatchesGetParams) (DispatchesGetResult, error) {
 	return DispatchesGetResult{}, MethodNotFoundError{Message: "Method not implemented: dispatches/get"}
 }
-
-// MessagesList reports that "messages/list" is not implemented.
 func (UnimplementedServerHandlers[C]) MessagesList(context.Context, C, MessagesListParams) (MessagesListResult, error) {
 	return MessagesListResult{}, MethodNotFoundError{Message: "Method not implemented: messages/list"}
 }
-
-// MessagesSend reports that "messages/send" is not implemented.
 func (UnimplementedServerHandlers[C]) MessagesSend(context.Context, C, MessagesSendParams) (MessagesSendResult, error) {
 	return MessagesSendResult{}, MethodNotFoundError{Message: "Method not implemented: messages/send"}
 }
-
-// NetworkConnect reports that "network/connect" is not implemented.
 func (UnimplementedServerHandlers[C]) NetworkConnect(context.Context, C, NetworkConnectParams) (NetworkConnectResult, error) {
 	return HelloOk{}, MethodNotFoundError{Message: "Method not implemented: network/connect"}
 }
-
-// NetworkPing reports that "network/ping" is not implemented.
 func (UnimplementedServerHandlers[C]) NetworkPing(context.Context, C, NetworkPingParams) (NetworkPingResult, error) {
 	return PingResult{}, MethodNotFoundError{Message: "Method not implemented: network/ping"}
 }
-
-// PresenceSubscribe reports that "presence/subscribe" is not implemented.
 func (UnimplementedServerHandlers[C]) PresenceSubscribe(context.Context, C, PresenceSubscribeParams) (PresenceSubscribeResult, error) {
 	return PresenceSubscribeResult{}, MethodNotFoundError{Message: "Method not implemented: presence/subscribe"}
 }
-
-// TaskAddParticipant reports that "task/addParticipant" is not implemented.
 func (UnimplementedServerHandlers[C]) TaskAddParticipant(context.Context, C, TaskAddParticipantParams) (TaskAddParticipantResult, error) {
 	return TaskAddParticipantResult{}, MethodNotFoundError{Message: "Method not implemented: task/addParticipant"}
 }
-
-// TaskClose reports that "task/close" is not implemented.
 func (UnimplementedServerHandlers[C]) TaskClose(context.Context, C, TaskCloseParams) (TaskCloseResult, error) {
 	return TaskCloseResult{}, MethodNotFoundError{Message: "Method not implemented: task/close"}
 }
-
-// TaskConversationArchive reports that "task/conversation/archive" is not implemented.
 func (UnimplementedServerHandlers[C]) TaskConversationArchive(context.Context, C, TaskConversationArchiveParams) (TaskConversationArchiveResult, error) {
 	return TaskConversationArchiveResult{}, MethodNotFoundError{Message: "Method not implemented: task/conversation/archive"}
 }
-
-// TaskConversationCreate reports that "task/conversation/create" is not implemented.
 func (UnimplementedServerHandlers[C]) TaskConversationCreate(context.Context, C, TaskConversationCreateParams) (TaskConversationCreateResult, error) {
 	return TaskConversationCreateResult{}, MethodNotFoundError{Message: "Method not implemented: task/conversation/create"}
 }
-
-// TaskConversationList reports that "task/conversation/list" is not implemented.
 func (UnimplementedServerHandlers[C]) TaskConversationList(context.Context, C, TaskConversationListParams) (TaskConversationListResult, error) {
 	return TaskConversationListResult{}, MethodNotFoundError{Message: "Method not implemented: task/conversation/list"}
 }
-
-// TaskConversationParticipantsAdd reports that "task/conversation/participants/add" is not implemented.
 func (UnimplementedServerHandlers[C]) TaskConversationParticipantsAdd(context.Context, C, TaskConversationParticipantsAddParams) (TaskConversationParticipantsAddResult, error) {
 	return TaskConversationParticipantsAddResult{}, MethodNotFoundError{Message: "Method not implemented: task/conversation/participants/add"}
 }
-
-// TaskConversationParticipantsRemove reports that "task/conversation/participants/remove" is not implemented.
 func (UnimplementedServerHandlers[C]) TaskConversationParticipantsRemove(context.Context, C, TaskConversationParticipantsRemoveParams) (TaskConversationParticipantsRemoveResult, error) {
 	return TaskConversationParticipantsRemoveResult{}, MethodNotFoundError{Message: "Method not implemented: task/conversation/participants/remove"}
 }
-
-// TaskConversationUnarchive reports that "task/conversation/unarchive" is not implemented.
 func (UnimplementedServerHandlers[C]) TaskConversationUnarchive(context.Context, C, TaskConversationUnarchiveParams) (TaskConversationUnarchiveResult, error) {
 	return TaskConversationUnarchiveResult{}, MethodNotFoundError{Message: "Method not implemented: task/conversation/unarchive"}
 }
-
-// TaskLeave reports that "task/leave" is not implemented.
 func (UnimplementedServerHandlers[C]) TaskLeave(context.Context, C, TaskLeaveParams) (TaskLeaveResult, error) {
 	return TaskLeaveResult{}, MethodNotFoundError{Message: "Method not implemented: task/leave"}
 }
-
-// TaskList reports that "task/list" is not implemented.
 func (UnimplementedServerHandlers[C]) TaskList(context.Context, C, TaskListParams) (TaskListResult, error) {
 	return TaskListResult{}, MethodNotFoundError{Message: "Method not implemented: task/list"}
 }
-
-// TaskRemoveParticipant reports that "task/removeParticipant" is not implemented.
 func (UnimplementedServerHandlers[C]) TaskRemoveParticipant(context.Context, C, TaskRemoveParticipantParams) (TaskRemoveParticipantResult, error) {
 	return TaskRemoveParticipantResult{}, MethodNotFoundError{Message: "Method not implemented: task/removeParticipant"}
 }
-
-// TaskRequest reports that "task/request" is not implemented.
 func (UnimplementedServerHandlers[C]) TaskRequest(context.Context, C, TaskRequestParams) (TaskRequestResult, error) {
 	return TaskRequestResult{}, MethodNotFoundError{Message: "Method not implemented: task/request"}
 }
 
 // ServerDispatcher routes a request to its ServerHandlers method: caller check, params
-// validation and decoding, invocation, result encoding and validation.
-type ServerDispatcher[C Caller] struct {
-	h ServerHandlers[C]
-}
+// decoding, invocation, result encoding and check (see package runtime/endpoint).
+type ServerDispatcher[C Caller] = endpoint.Router[C]
 
-// NewServerDispatcher returns a dispatcher over h.
+// NewServerDispatcher returns the dispatcher of the catalog's methods over h.
 func NewServerDispatcher[C Caller](h ServerHandlers[C]) *ServerDispatcher[C] {
-	return &ServerDispatcher[C]{h: h}
-}
-
-// Dispatch runs one request. Errors are registry errors (MethodNotFoundError, UnauthorizedError,
-// ForbiddenError, InvalidParamsError, ...) or whatever the handler returned.
-func (d *ServerDispatcher[C]) Dispatch(ctx context.Context, caller C, method string, params json.RawMessage) (json.RawMessage, error) {
-	if len(params) == 0 {
-		params = json.RawMessage("{}")
-	}
-	switch method {
-	case MethodAgentsList:
-		if err := checkCaller(caller, false, false, false); err != nil {
-			return nil, err
-		}
-		p, err := DecodeAgentsListParams(params)
-		if err != nil {
-			return nil, err
-		}
-		r, err := d.h.AgentsList(ctx, caller, p)
-		if err != nil {
-			return nil, err
-		}
-		return encodeChecked("agents/list", "#/$defs/AgentsListResult", r)
-	case MethodAgentsLookup:
-		if err := checkCaller(caller, false, false, false); err != nil {
-			return nil, err
-		}
-		p, err := DecodeAgentsLookupParams(params)
-		if err != nil {
-			return nil, err
-		}
-		r, err := d.h.AgentsLookup(ctx, caller, p)
-		if err != nil {
-			return nil, err
-		}
-		return encodeChecked("agents/lookup", "#/$defs/AgentsLookupResult", r)
-	case MethodAgentsLookupByName:
-		if err := checkCaller(caller, false, false, false); err != nil {
-			return nil, err
-		}
-		p, err := DecodeAgentsLookupByNameParams(params)
-		if err != nil {
-			return nil, err
-		}
-		r, err := d.h.AgentsLookupByName(ctx, caller, p)
-		if err != nil {
-			return nil, err
-		}
-		return encodeChecked("agents/lookupByName", "#/$defs/AgentsLookupByNameResult", r)
-	case MethodAppsRegister:
-		if err := checkCaller(caller, false, false, false); err != nil {
-			return nil, err
-		}
-		p, err := DecodeAppsRegisterParams(params)
-		if err != nil {
-			return nil, err
-		}
-		r, err := d.h.AppsRegister(ctx, caller, p)
-		if err != nil {
-			return nil, err
-		}
-		return encodeChecked("apps/register", "#/$defs/AppsRegisterResult", r)
-	case MethodContactsAccept:
-		if err := checkCaller(caller, false, false, true); err != nil {
-			return nil, err
-		}
-		p, err := DecodeContactsAcceptParams(params)
-		if err != nil {
-			return nil, err
-		}
-		r, err := d.h.ContactsAccept(ctx, caller, p)
-		if err != nil {
-			return nil, err
-		}
-		return encodeChecked("contacts/accept", "#/$defs/ContactsAcceptResult", r)
-	case MethodContactsAdd:
-		if err := checkCaller(caller, false, false, true); err != nil {
-			return nil, err
-		}
-		p, err := DecodeContactsAddParams(params)
-		if err != nil {
-			return nil, err
-		}
-		r, err := d.h.ContactsAdd(ctx, caller, p)
-		if err != nil {
-			return nil, err
-		}
-		return encodeChecked("contacts/add", "#/$defs/ContactsAddResult", r)
-	case MethodContactsByID:
-		if err := checkCaller(caller, false, false, true); err != nil {
-			return nil, err
-		}
-		p, err := DecodeContactsByIDParams(params)
-		if err != nil {
-			return nil, err
-		}
-		r, err := d.h.ContactsByID(ctx, caller, p)
-		if err != nil {
-			return nil, err
-		}
-		return encodeChecked("contacts/byId", "#/$defs/ContactsByIDResult", r)
-	case MethodContactsList:
-		if err := checkCaller(caller, false, false, true); err != nil {
-			return nil, err
-		}
-		p, err := DecodeContactsListParams(params)
-		if err != nil {
-			return nil, err
-		}
-		r, err := d.h.ContactsList(ctx, caller, p)
-		if err != nil {
-			return nil, err
-		}
-		return encodeChecked("contacts/list", "#/$defs/ContactsListResult", r)
-	case MethodDispatchRequest:
-		if err := checkCaller(caller, false, true, false); err != nil {
-			return nil, err
-		}
-		p, err := DecodeDispatchRequestParams(params)
-		if err != nil {
-			return nil, err
-		}
-		r, err := d.h.DispatchRequest(ctx, caller, p)
-		if err != nil {
-			return nil, err
-		}
-		return encodeChecked("dispatch/request", "#/$defs/DispatchRequestResult", r)
-	case MethodDispatchesGet:
-		if err := checkCaller(caller, false, true, false); err != nil {
-			return nil, err
-		}
-		p, err := DecodeDispatchesGetParams(params)
-		if err != nil {
-			return nil, err
-		}
-		r, err := d.h.DispatchesGet(ctx, caller, p)
-		if err != nil {
-			return nil, err
-		}
-		return encodeChecked("dispatches/get", "#/$defs/DispatchesGetResult", r)
-	case MethodMessagesList:
-		if err := checkCaller(caller, false, true, false); err != nil {
-			return nil, err
-		}
-		p, err := DecodeMessagesListParams(params)
-		if err != nil {
-			return nil, err
-		}
-		r, err := d.h.MessagesList(ctx, caller, p)
-		if err != nil {
-			return nil, err
-		}
-		return encodeChecked("messages/list", "#/$defs/MessagesListResult", r)
-	case MethodMessagesSend:
-		if err := checkCaller(caller, false, true, false); err != nil {
-			return nil, err
-		}
-		p, err := DecodeMessagesSendParams(params)
-		if err != nil {
-			return nil, err
-		}
-		r, err := d.h.MessagesSend(ctx, caller, p)
-		if err != nil {
-			return nil, err
-		}
-		return encodeChecked("messages/send", "#/$defs/MessagesSendResult", r)
-	case MethodNetworkConnect:
-		if err := checkCaller(caller, true, false, false); err != nil {
-			return nil, err
-		}
-		p, err := DecodeNetworkConnectParams(params)
-		if err != nil {
-			return nil, err
-		}
-		r, err := d.h.NetworkConnect(ctx, caller, p)
-		if err != nil {
-			return nil, err
-		}
-		return encodeChecked("network/connect", "#/$defs/HelloOk", r)
-	case MethodNetworkPing:
-		if err := checkCaller(caller, false, false, false); err != nil {
-			return nil, err
-		}
-		p, err := DecodeNetworkPingParams(params)
-		if err != nil {
-			return nil, err
-		}
-		r, err := d.h.NetworkPing(ctx, caller, p)
-		if err != nil {
-			return nil, err
-		}
-		return encodeChecked("network/ping", "#/$defs/PingResult", r)
-	case MethodPresenceSubscribe:
-		if err := checkCaller(caller, false, true, false); err != nil {
-			return nil, err
-		}
-		p, err := DecodePresenceSubscribeParams(params)
-		if err != nil {
-			return nil, err
-		}
-		r, err := d.h.PresenceSubscribe(ctx, caller, p)
-		if err != nil {
-			return nil, err
-		}
-		return encodeChecked("presence/subscribe", "#/$defs/PresenceSubscribeResult", r)
-	case MethodTaskAddParticipant:
-		if err := checkCaller(caller, false, false, false); err != nil {
-			return nil, err
-		}
-		p, err := DecodeTaskAddParticipantParams(params)
-		if err != nil {
-			return nil, err
-		}
-		r, err := d.h.TaskAddParticipant(ctx, caller, p)
-		if err != nil {
-			return nil, err
-		}
-		return encodeChecked("task/addParticipant", "#/$defs/TaskAddParticipantResult", r)
-	case MethodTaskClose:
-		if err := checkCaller(caller, false, false, false); err != nil {
-			return nil, err
-		}
-		p, err := DecodeTaskCloseParams(params)
-		if err != nil {
-			return nil, err
-		}
-		r, err := d.h.TaskClose(ctx, caller, p)
-		if err != nil {
-			return nil, err
-		}
-		return encodeChecked("task/close", "#/$defs/TaskCloseResult", r)
-	case MethodTaskConversationArchive:
-		if err := checkCaller(caller, false, true, false); err != nil {
-			return nil, err
-		}
-		p, err := DecodeTaskConversationArchiveParams(params)
-		if err != nil {
-			return nil, err
-		}
-		r, err := d.h.TaskConversationArchive(ctx, caller, p)
-		if err != nil {
-			return nil, err
-		}
-		return encodeChecked("task/conversation/archive", "#/$defs/TaskConversationArchiveResult", r)
-	case MethodTaskConversationCreate:
-		if err := checkCaller(caller, false, true, false); err != nil {
-			return nil, err
-		}
-		p, err := DecodeTaskConversationCreateParams(params)
-		if err != nil {
-			return nil, err
-		}
-		r, err := d.h.TaskConversationCreate(ctx, caller, p)
-		if err != nil {
-			return nil, err
-		}
-		return encodeChecked("task/conversation/create", "#/$defs/TaskConversationCreateResult", r)
-	case MethodTaskConversationList:
-		if err := checkCaller(caller, false, true, false); err != nil {
-			return nil, err
-		}
-		p, err := DecodeTaskConversationListParams(params)
-		if err != nil {
-			return nil, err
-		}
-		r, err := d.h.TaskConversationList(ctx, caller, p)
-		if err != nil {
-			return nil, err
-		}
-		return encodeChecked("task/conversation/list", "#/$defs/TaskConversationListResult", r)
-	case MethodTaskConversationParticipantsAdd:
-		if err := checkCaller(caller, false, true, false); err != nil {
-			return nil, err
-		}
-		p, err := DecodeTaskConversationParticipantsAddParams(params)
-		if err != nil {
-			return nil, err
-		}
-		r, err := d.h.TaskConversationParticipantsAdd(ctx, caller, p)
-		if err != nil {
-			return nil, err
-		}
-		return encodeChecked("task/conversation/participants/add", "#/$defs/TaskConversationParticipantsAddResult", r)
-	case MethodTaskConversationParticipantsRemove:
-		if err := checkCaller(caller, false, true, false); err != nil {
-			return nil, err
-		}
-		p, err := DecodeTaskConversationParticipantsRemoveParams(params)
-		if err != nil {
-			return nil, err
-		}
-		r, err := d.h.TaskConversationParticipantsRemove(ctx, caller, p)
-		if err != nil {
-			return nil, err
-		}
-		return encodeChecked("task/conversation/participants/remove", "#/$defs/TaskConversationParticipantsRemoveResult", r)
-	case MethodTaskConversationUnarchive:
-		if err := checkCaller(caller, false, true, false); err != nil {
-			return nil, err
-		}
-		p, err := DecodeTaskConversationUnarchiveParams(params)
-		if err != nil {
-			return nil, err
-		}
-		r, err := d.h.TaskConversationUnarchive(ctx, caller, p)
-		if err != nil {
-			return nil, err
-		}
-		return encodeChecked("task/conversation/unarchive", "#/$defs/TaskConversationUnarchiveResult", r)
-	case MethodTaskLeave:
-		if err := checkCaller(caller, false, true, false); err != nil {
-			return nil, err
-		}
-		p, err := DecodeTaskLeaveParams(params)
-		if err != nil {
-			return nil, err
-		}
-		r, err := d.h.TaskLeave(ctx, caller, p)
-		if err != nil {
-			return nil, err
-		}
-		return encodeChecked("task/leave", "#/$defs/TaskLeaveResult", r)
-	case MethodTaskList:
-		if err := checkCaller(caller, false, false, false); err != nil {
-			return nil, err
-		}
-		p, err := DecodeTaskListParams(params)
-		if err != nil {
-			return nil, err
-		}
-		r, err := d.h.TaskList(ctx, caller, p)
-		if err != nil {
-			return nil, err
-		}
-		return encodeChecked("task/list", "#/$defs/TaskListResult", r)
-	case MethodTaskRemoveParticipant:
-		if err := checkCaller(caller, false, false, false); err != nil {
-			return nil, err
-		}
-		p, err := DecodeTaskRemoveParticipantParams(params)
-		if err != nil {
-			return nil, err
-		}
-		r, err := d.h.TaskRemoveParticipant(ctx, caller, p)
-		if err != nil {
-			return nil, err
-		}
-		return encodeChecked("task/removeParticipant", "#/$defs/TaskRemoveParticipantResult", r)
-	case MethodTaskRequest:
-		if err := checkCaller(caller, false, true, false); err != nil {
-			return nil, err
-		}
-		p, err := DecodeTaskRequestParams(params)
-		if err != nil {
-			return nil, err
-		}
-		r, err := d.h.TaskRequest(ctx, caller, p)
-		if err != nil {
-			return nil, err
-		}
-		return encodeChecked("task/request", "#/$defs/TaskRequestResult", r)
-	}
-	return nil, MethodNotFoundError{Message: "Unknown method: " + method}
-}
-
-// checkCaller applies the catalog's caller rules before params are looked at.
-func checkCaller(c Caller, unauthenticated, active, owner bool) error {
-	switch {
-	case !c.Authenticated() && !unauthenticated:
-		return UnauthorizedError{}
-	case active && !c.Active():
-		return ForbiddenError{Message: "Agent must be claimed before performing this action"}
-	case owner && !c.HasOwner():
-		return UnauthorizedError{Message: "Contacts require a claimed agent owner"}
-	}
-	return nil
-}
-
-// InvalidResultError is a handler result that failed its schema: a server bug, answered
-// as -32603 on the wire and logged with its cause.
-type InvalidResultError struct {
-	Method string
-	Err    error
-}
-
-// Error names the method and the cause.
-func (e *InvalidResultError) Error() string {
-	return "invalid result for " + e.Method + ": " + e.Err.Error()
-}
-
-// Unwrap returns the cause.
-func (e *InvalidResultError) Unwrap() error {
-	return e.Err
-}
-
-// WireError is the generic -32603 error object.
-func (e *InvalidResultError) WireError() wire.Error {
-	return InternalError{}.WireError()
-}
-
-// encodeChecked marshals a result and validates it against its schema.
-func encodeChecked(method, ref string, v any) (json.RawMessage, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, &InvalidResultError{
-			Err:    err,
-			Method: method,
-		}
-	}
-	if err := Validate(ref, b); err != nil {
-		return nil, &InvalidResultError{
-			Err:    err,
-			Method: method,
-		}
-	}
-	return b, nil
+	return endpoint.NewRouter(routerErrors,
+		endpoint.Unary(MethodAgentsList, AgentOnly, h.AgentsList, DecodeAgentsListParams, Decode[AgentsListResult]),
+		endpoint.Unary(MethodAgentsLookup, AgentOnly, h.AgentsLookup, DecodeAgentsLookupParams, Decode[AgentsLookupResult]),
+		endpoint.Unary(MethodAgentsLookupByName, AgentOnly, h.AgentsLookupByName, DecodeAgentsLookupByNameParams, Decode[AgentsLookupByNameResult]),
+		endpoint.Unary(MethodAppsRegister, AgentOnly, h.AppsRegister, DecodeAppsRegisterParams, Decode[AppsRegisterResult]),
+		endpoint.Unary(MethodContactsAccept, OwnedAgent, h.ContactsAccept, DecodeContactsAcceptParams, Decode[ContactsAcceptResult]),
+		endpoint.Unary(MethodContactsAdd, OwnedAgent, h.ContactsAdd, DecodeContactsAddParams, Decode[ContactsAddResult]),
+		endpoint.Unary(MethodContactsByID, OwnedAgent, h.ContactsByID, DecodeContactsByIDParams, Decode[ContactsByIDResult]),
+		endpoint.Unary(MethodContactsList, OwnedAgent, h.ContactsList, DecodeContactsListParams, Decode[ContactsListResult]),
+		endpoint.Unary(MethodDispatchRequest, ActiveAgent, h.DispatchRequest, DecodeDispatchRequestParams, Decode[DispatchRequestResult]),
+		endpoint.Unary(MethodDispatchesGet, ActiveAgent, h.DispatchesGet, DecodeDispatchesGetParams, Decode[DispatchesGetResult]),
+		endpoint.Unary(MethodMessagesList, ActiveAgent, h.MessagesList, DecodeMessagesListParams, Decode[MessagesListResult]),
+		endpoint.Unary(MethodMessagesSend, ActiveAgent, h.MessagesSend, DecodeMessagesSendParams, Decode[MessagesSendResult]),
+		endpoint.Unary(MethodNetworkConnect, Anyone, h.NetworkConnect, DecodeNetworkConnectParams, Decode[HelloOk]),
+		endpoint.Unary(MethodNetworkPing, AgentOnly, h.NetworkPing, DecodeNetworkPingParams, Decode[PingResult]),
+		endpoint.Unary(MethodPresenceSubscribe, ActiveAgent, h.PresenceSubscribe, DecodePresenceSubscribeParams, Decode[PresenceSubscribeResult]),
+		endpoint.Unary(MethodTaskAddParticipant, TaskMasterOnly, h.TaskAddParticipant, DecodeTaskAddParticipantParams, Decode[TaskAddParticipantResult]),
+		endpoint.Unary(MethodTaskClose, TaskMasterOnly, h.TaskClose, DecodeTaskCloseParams, Decode[TaskCloseResult]),
+		endpoint.Unary(MethodTaskConversationArchive, ActiveTaskMaster, h.TaskConversationArchive, DecodeTaskConversationArchiveParams, Decode[TaskConversationArchiveResult]),
+		endpoint.Unary(MethodTaskConversationCreate, ActiveTaskMaster, h.TaskConversationCreate, DecodeTaskConversationCreateParams, Decode[TaskConversationCreateResult]),
+		endpoint.Unary(MethodTaskConversationList, ActiveAgent, h.TaskConversationList, DecodeTaskConversationListParams, Decode[TaskConversationListResult]),
+		endpoint.Unary(MethodTaskConversationParticipantsAdd, ActiveTaskMaster, h.TaskConversationParticipantsAdd, DecodeTaskConversationParticipantsAddParams, Decode[TaskConversationParticipantsAddResult]),
+		endpoint.Unary(MethodTaskConversationParticipantsRemove, ActiveTaskMaster, h.TaskConversationParticipantsRemove, DecodeTaskConversationParticipantsRemoveParams, Decode[TaskConversationParticipantsRemoveResult]),
+		endpoint.Unary(MethodTaskConversationUnarchive, ActiveTaskMaster, h.TaskConversationUnarchive, DecodeTaskConversationUnarchiveParams, Decode[TaskConversationUnarchiveResult]),
+		endpoint.Unary(MethodTaskLeave, ActiveAgent, h.TaskLeave, DecodeTaskLeaveParams, Decode[TaskLeaveResult]),
+		endpoint.Unary(MethodTaskList, AgentOnly, h.TaskList, DecodeTaskListParams, Decode[TaskListResult]),
+		endpoint.Unary(MethodTaskRemoveParticipant, TaskMasterOnly, h.TaskRemoveParticipant, DecodeTaskRemoveParticipantParams, Decode[TaskRemoveParticipantResult]),
+		endpoint.Unary(MethodTaskRequest, ActiveAgent, h.TaskRequest, DecodeTaskRequestParams, Decode[TaskRequestResult]),
+	)
 }

@@ -4,65 +4,41 @@ package protocol
 
 import (
 	"context"
-	"encoding/json"
+	endpoint "github.com/moltzap/moltzap-go/runtime/endpoint"
 )
 
 // TaskMasterHandlers has one method per server -> TaskMaster callback of the catalog.
 type TaskMasterHandlers interface {
-	// DispatchAuthorize handles "dispatch/authorize": Receive-side admission: may this recipient act on this message? Sent after a dispatch/request on a conversation whose app has a moderator. Fail-closed verdict: deny 'timeout' or deny 'dispatch/authorize error'; a deny evicts the recipient from the conversation. Timeout (manifest hooks.{hook}.timeout_ms, default 5000 ms), transport error, disconnect, any error response (Forbidden is the conventional vacuous deny) or an invalid result make the server fail closed.
+	// DispatchAuthorize handles "dispatch/authorize": Receive-side admission: may this recipient
+	// act on this message? Sent after a dispatch/request on a conversation whose app has a
+	// moderator. Fail-closed verdict: deny 'timeout' or deny 'dispatch/authorize error'; a deny
+	// evicts the recipient from the conversation. Timeout (manifest hooks.{hook}.timeout_ms,
+	// default 5000 ms), transport error, disconnect, any error response (Forbidden is the
+	// conventional vacuous deny) or an invalid result make the server fail closed.
 	DispatchAuthorize(ctx context.Context, p DispatchAuthorizeParams) (DispatchAuthorizeResult, error)
-	// MessagesAuthorize handles "messages/authorize": Send-side fan-out: who receives this stored message? Sent after a messages/send row is inserted, before any fan-out. Fail-closed verdict: Block 'tm_unreachable'. Timeout (manifest hooks.{hook}.timeout_ms, default 5000 ms), transport error, disconnect, any error response (Forbidden is the conventional vacuous deny) or an invalid result make the server fail closed.
+	// MessagesAuthorize handles "messages/authorize": Send-side fan-out: who receives this stored
+	// message? Sent after a messages/send row is inserted, before any fan-out. Fail-closed verdict:
+	// Block 'tm_unreachable'. Timeout (manifest hooks.{hook}.timeout_ms, default 5000 ms),
+	// transport error, disconnect, any error response (Forbidden is the conventional vacuous deny)
+	// or an invalid result make the server fail closed.
 	MessagesAuthorize(ctx context.Context, p MessagesAuthorizeParams) (MessagesAuthorizeResult, error)
-	// TaskCreate handles "task/create": Task admission: accept or reject a task that task/request inserted as waiting. Fail-closed verdict: reject 'timeout' or reject 'tm_unreachable'. Timeout (manifest hooks.{hook}.timeout_ms, default 5000 ms), transport error, disconnect, any error response (Forbidden is the conventional vacuous deny) or an invalid result make the server fail closed.
+	// TaskCreate handles "task/create": task admission: accept or reject a task that task/request
+	// inserted as waiting. Fail-closed verdict: reject 'timeout' or reject 'tm_unreachable'.
+	// Timeout (manifest hooks.{hook}.timeout_ms, default 5000 ms), transport error, disconnect, any
+	// error response (Forbidden is the conventional vacuous deny) or an invalid result make the
+	// server fail closed.
 	TaskCreate(ctx context.Context, p TaskCreateParams) (TaskCreateResult, error)
 }
 
 // TaskMasterDispatcher routes a server callback to its TaskMasterHandlers method.
-type TaskMasterDispatcher struct {
-	h TaskMasterHandlers
-}
+type TaskMasterDispatcher = endpoint.CallbackRouter
 
-// NewTaskMasterDispatcher returns a dispatcher over h.
+// NewTaskMasterDispatcher returns the dispatcher of the catalog's callbacks over h, which
+// must not be nil.
 func NewTaskMasterDispatcher(h TaskMasterHandlers) *TaskMasterDispatcher {
-	return &TaskMasterDispatcher{h: h}
-}
-
-// Dispatch runs one callback; a name outside the catalog is a MethodNotFoundError.
-func (d *TaskMasterDispatcher) Dispatch(ctx context.Context, method string, params json.RawMessage) (json.RawMessage, error) {
-	if len(params) == 0 {
-		params = json.RawMessage("{}")
-	}
-	switch method {
-	case CallbackDispatchAuthorize:
-		p, err := DecodeDispatchAuthorizeParams(params)
-		if err != nil {
-			return nil, err
-		}
-		r, err := d.h.DispatchAuthorize(ctx, p)
-		if err != nil {
-			return nil, err
-		}
-		return encodeChecked("dispatch/authorize", "#/$defs/DispatchAuthorizeResult", r)
-	case CallbackMessagesAuthorize:
-		p, err := DecodeMessagesAuthorizeParams(params)
-		if err != nil {
-			return nil, err
-		}
-		r, err := d.h.MessagesAuthorize(ctx, p)
-		if err != nil {
-			return nil, err
-		}
-		return encodeChecked("messages/authorize", "#/$defs/MessagesAuthorizeResult", r)
-	case CallbackTaskCreate:
-		p, err := DecodeTaskCreateParams(params)
-		if err != nil {
-			return nil, err
-		}
-		r, err := d.h.TaskCreate(ctx, p)
-		if err != nil {
-			return nil, err
-		}
-		return encodeChecked("task/create", "#/$defs/TaskCreateResult", r)
-	}
-	return nil, MethodNotFoundError{Message: "Unknown method: " + method}
+	return endpoint.NewCallbackRouter(routerErrors,
+		endpoint.Callback(CallbackDispatchAuthorize, h.DispatchAuthorize, DecodeDispatchAuthorizeParams, Decode[DispatchAuthorizeResult]),
+		endpoint.Callback(CallbackMessagesAuthorize, h.MessagesAuthorize, DecodeMessagesAuthorizeParams, Decode[MessagesAuthorizeResult]),
+		endpoint.Callback(CallbackTaskCreate, h.TaskCreate, DecodeTaskCreateParams, Decode[TaskCreateResult]),
+	)
 }

@@ -157,7 +157,7 @@ func TestUnknownCallback(t *testing.T) {
 	if err != nil {
 		t.Fatalf("task/create: %v", err)
 	}
-	res, err := protocol.DecodeTaskCreateResult(raw)
+	res, err := protocol.Decode[protocol.TaskCreateResult](raw)
 	if err != nil {
 		t.Fatalf("decode verdict: %v", err)
 	}

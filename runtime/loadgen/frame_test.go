@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/moltzap/moltzap-go/generated/protocol"
+	"github.com/moltzap/moltzap-go/generated/protocol/protocoltest"
 	"github.com/moltzap/moltzap-go/runtime/wire"
 )
 
@@ -28,7 +29,7 @@ func receivedFrame(t *testing.T, id, text string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := protocol.Validate("#/$defs/MessagesReceivedNotification", params); err != nil {
+	if err := protocoltest.ValidateReference("#/$defs/MessagesReceivedNotification", params); err != nil {
 		t.Fatalf("fixture fails its schema: %v", err)
 	}
 	return wire.EncodeNotification("messages/received", params)
@@ -51,7 +52,7 @@ func TestReceivedIDAgreesWithDecode(t *testing.T) {
 		if perr != nil {
 			t.Fatal(perr)
 		}
-		full, err := protocol.DecodeMessagesReceivedNotification(f.Params)
+		full, err := protocol.Decode[protocol.MessagesReceivedNotification](f.Params)
 		if err != nil {
 			t.Fatal(err)
 		}

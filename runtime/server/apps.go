@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sync"
 	"time"
@@ -10,9 +9,11 @@ import (
 	"github.com/moltzap/moltzap-go/generated/protocol"
 )
 
-// appBinding ties an app id to its TaskMaster connection and manifest.
+// appBinding ties an app id to its TaskMaster connection, the typed client of its
+// callbacks on that connection, and its manifest.
 type appBinding struct {
 	conn     *Conn
+	tm       *protocol.TaskMasterClient
 	manifest protocol.AppManifest
 }
 
@@ -20,14 +21,14 @@ type appBinding struct {
 // TaskMaster re-registers after it reconnects).
 type appRegistry struct {
 	mu    sync.RWMutex
-	byApp map[string]appBinding
+	byApp map[protocol.AppID]appBinding
 }
 
-func newAppRegistry() *appRegistry { return &appRegistry{byApp: map[string]appBinding{}} }
+func newAppRegistry() *appRegistry { return &appRegistry{byApp: map[protocol.AppID]appBinding{}} }
 
 // register binds appID to c; re-registering on the same connection is idempotent.
 func (r *appRegistry) register(c *Conn, m protocol.AppManifest) error {
-	appID := string(m.AppID)
+	appID := m.AppID
 	if appID == DefaultAppID {
 		return protocol.ForbiddenError{Message: fmt.Sprintf("App %s is already registered", appID)}
 	}
@@ -42,16 +43,16 @@ func (r *appRegistry) register(c *Conn, m protocol.AppManifest) error {
 		return protocol.ForbiddenError{Message: "connection is closing"}
 	}
 	if c.apps == nil {
-		c.apps = map[string]struct{}{}
+		c.apps = map[protocol.AppID]struct{}{}
 	}
 	c.apps[appID] = struct{}{}
 	c.mu.Unlock()
-	r.byApp[appID] = appBinding{conn: c, manifest: m}
+	r.byApp[appID] = appBinding{conn: c, tm: protocol.NewTaskMasterClient(callbackInvoker{c}), manifest: m}
 	return nil
 }
 
 // moderator returns the TaskMaster connection of appID, if one is registered.
-func (r *appRegistry) moderator(appID string) (appBinding, bool) {
+func (r *appRegistry) moderator(appID protocol.AppID) (appBinding, bool) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	b, ok := r.byApp[appID]
@@ -95,22 +96,19 @@ func (s *Server) hookTimeout(m protocol.AppManifest, hook string) time.Duration 
 	return s.cfg.HookTimeout
 }
 
-// callTaskMaster sends a callback to the TaskMaster of appID and decodes its result into
-// out. errNoTaskMaster means no connection is registered; a timeout is
-// context.DeadlineExceeded; everything else is a transport, wire or schema error.
-func (s *Server) callTaskMaster(ctx context.Context, appID, method, hook string, params any, decode func(json.RawMessage) error) error {
+// callTaskMaster runs one callback (a method of the generated TaskMasterClient) against
+// the TaskMaster of appID, bounded by the manifest's timeout for hook; the client decodes
+// and validates the result. errNoTaskMaster means no connection is registered; a timeout
+// is context.DeadlineExceeded; everything else is a transport, wire or schema error.
+func callTaskMaster[R any](ctx context.Context, s *Server, appID protocol.AppID, hook string, call func(context.Context, *protocol.TaskMasterClient) (R, error)) (R, error) {
 	b, ok := s.apps.moderator(appID)
 	if !ok {
-		return errNoTaskMaster
+		var zero R
+		return zero, errNoTaskMaster
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.hookTimeout(b.manifest, hook))
 	defer cancel()
-	s.metrics.frameOut()
-	raw, err := b.conn.call(ctx, method, params)
-	if err != nil {
-		return err
-	}
-	return decode(raw)
+	return call(ctx, b.tm)
 }
 
 type sentinel string

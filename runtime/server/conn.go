@@ -3,13 +3,15 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"sync"
 	"time"
 
 	"github.com/moltzap/moltzap-go/generated/protocol"
 	"github.com/moltzap/moltzap-go/runtime/rpc"
-	"github.com/moltzap/moltzap-go/runtime/store"
 	"github.com/moltzap/moltzap-go/runtime/transport"
+	"github.com/moltzap/moltzap-go/runtime/wire"
 )
 
 // Conn is one WebSocket connection: unauthenticated until network/connect succeeds, then an
@@ -23,12 +25,12 @@ type Conn struct {
 
 	mu      sync.RWMutex
 	authed  bool
-	agentID string
-	status  store.AgentStatus
-	owner   string
-	convs   map[string]struct{} // subscription set: the fan-out gate for conversation traffic
+	agentID protocol.AgentID
+	status  protocol.AgentStatus
+	owner   protocol.UserID
+	convs   map[protocol.ConversationID]struct{} // subscription set: the fan-out gate for conversation traffic
 	closed  bool
-	apps    map[string]struct{} // app ids this connection is the TaskMaster of
+	apps    map[protocol.AppID]struct{} // app ids this connection is the TaskMaster of
 	started time.Time
 }
 
@@ -46,7 +48,7 @@ func (c *Conn) Authenticated() bool {
 func (c *Conn) Active() bool {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return c.authed && c.status == store.AgentActive
+	return c.authed && c.status == protocol.AgentStatusActive
 }
 
 // HasOwner reports whether the connection's agent has an owner user.
@@ -57,34 +59,35 @@ func (c *Conn) HasOwner() bool {
 }
 
 // AgentID returns the authenticated agent ("" before network/connect).
-func (c *Conn) AgentID() string {
+func (c *Conn) AgentID() protocol.AgentID {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return c.agentID
 }
 
 // Owner returns the owner user of the connection's agent ("" when unclaimed).
-func (c *Conn) Owner() string {
+func (c *Conn) Owner() protocol.UserID {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return c.owner
 }
 
-func (c *Conn) setOwner(owner string) {
+func (c *Conn) setOwner(owner protocol.UserID) {
 	c.mu.Lock()
 	c.owner = owner
 	c.mu.Unlock()
 }
 
 // subscribed reports whether conversation traffic for convID may reach this connection.
+// convID is a plain string for notify.go's fan-out.
 func (c *Conn) subscribed(convID string) bool {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	_, ok := c.convs[convID]
+	_, ok := c.convs[protocol.ConversationID(convID)]
 	return ok
 }
 
-func (c *Conn) subscribe(convID string) {
+func (c *Conn) subscribe(convID protocol.ConversationID) {
 	c.mu.Lock()
 	if c.convs != nil {
 		c.convs[convID] = struct{}{}
@@ -92,14 +95,14 @@ func (c *Conn) subscribe(convID string) {
 	c.mu.Unlock()
 }
 
-func (c *Conn) unsubscribe(convID string) {
+func (c *Conn) unsubscribe(convID protocol.ConversationID) {
 	c.mu.Lock()
 	delete(c.convs, convID)
 	c.mu.Unlock()
 }
 
 // isTaskMasterOf reports whether this connection is registered for appID.
-func (c *Conn) isTaskMasterOf(appID string) bool {
+func (c *Conn) isTaskMasterOf(appID protocol.AppID) bool {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	_, ok := c.apps[appID]
@@ -116,17 +119,35 @@ func (c *Conn) send(frame []byte) {
 	c.srv.metrics.frameOut()
 }
 
-// call sends a server -> client request (a TaskMaster callback) and waits for its result.
-func (c *Conn) call(ctx context.Context, method string, params any) (json.RawMessage, error) {
-	raw, err := json.Marshal(params)
-	if err != nil {
-		return nil, err
+// callbackInvoker sends server -> client requests (TaskMaster callbacks) on a connection;
+// it is the transport of the generated TaskMasterClient.
+type callbackInvoker struct{ c *Conn }
+
+var _ protocol.Invoker = callbackInvoker{}
+
+// Invoke sends one callback and waits for its result. params already encoded (a
+// json.RawMessage) go out as they are, nil sends none, anything else is encoded with
+// encoding/json. An error response comes back as its registry error type.
+func (inv callbackInvoker) Invoke(ctx context.Context, method string, params any) (json.RawMessage, error) {
+	inv.c.srv.metrics.frameOut()
+	var raw json.RawMessage
+	switch p := params.(type) {
+	case nil:
+	case json.RawMessage:
+		raw = p
+	default:
+		b, err := json.Marshal(p)
+		if err != nil {
+			return nil, fmt.Errorf("%s: encode params: %w", method, err)
+		}
+		raw = b
 	}
-	res, err := c.peer.Call(ctx, method, raw)
-	if err != nil {
-		return nil, err
+	res, err := inv.c.peer.Call(ctx, method, raw)
+	var we *wire.Error
+	if errors.As(err, &we) {
+		return nil, fmt.Errorf("%s: %w", method, protocol.ErrorFromWire(*we))
 	}
-	return res, nil
+	return res, err
 }
 
 var _ protocol.Caller = (*Conn)(nil)

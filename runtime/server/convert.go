@@ -9,6 +9,9 @@ import (
 	"github.com/moltzap/moltzap-go/runtime/store"
 )
 
+// Store records carry the protocol's id types and enums; what is left to convert is the
+// formatting: date-times, seq as a decimal string, and "" as an absent optional field.
+
 // dateTime formats t as the wire's UTC date-time with milliseconds.
 func dateTime(t time.Time) protocol.DateTime {
 	return protocol.DateTime(t.UTC().Format("2006-01-02T15:04:05.000Z"))
@@ -22,7 +25,8 @@ func optDateTime(t *time.Time) *protocol.DateTime {
 	return &d
 }
 
-func optString(s string) *string {
+// optString returns nil for "" (absent), else a pointer to s.
+func optString[T ~string](s T) *T {
 	if s == "" {
 		return nil
 	}
@@ -30,18 +34,14 @@ func optString(s string) *string {
 }
 
 func agentCard(a store.Agent) protocol.AgentCard {
-	c := protocol.AgentCard{
-		ID:          protocol.AgentID(a.ID),
-		Name:        protocol.AgentName(a.Name),
+	return protocol.AgentCard{
+		ID:          a.ID,
+		OwnerUserID: optString(a.OwnerUserID),
+		Name:        a.Name,
 		DisplayName: optString(a.DisplayName),
 		Description: optString(a.Description),
-		Status:      protocol.AgentStatus(a.Status),
+		Status:      a.Status,
 	}
-	if a.OwnerUserID != "" {
-		o := protocol.UserID(a.OwnerUserID)
-		c.OwnerUserID = &o
-	}
-	return c
 }
 
 func agentCards(as []store.Agent) []protocol.AgentCard {
@@ -54,20 +54,20 @@ func agentCards(as []store.Agent) []protocol.AgentCard {
 
 func contact(c store.Contact) protocol.Contact {
 	return protocol.Contact{
-		ID:            protocol.ContactID(c.ID),
-		ContactUserID: protocol.UserID(c.ContactUserID),
+		ID:            c.ID,
+		ContactUserID: c.ContactUserID,
 		Relationship:  optString(c.Relationship),
-		Status:        protocol.ContactStatus(c.Status),
-		Direction:     protocol.ContactDirection(c.Direction),
+		Status:        c.Status,
+		Direction:     c.Direction,
 	}
 }
 
 func task(t store.Task) protocol.Task {
 	return protocol.Task{
-		ID:               protocol.TaskID(t.ID),
-		AppID:            protocol.AppID(t.AppID),
-		InitiatorAgentID: protocol.AgentID(t.InitiatorAgentID),
-		Status:           protocol.TaskStatus(t.Status),
+		ID:               t.ID,
+		AppID:            t.AppID,
+		InitiatorAgentID: t.InitiatorAgentID,
+		Status:           t.Status,
 		StartedAt:        optDateTime(t.StartedAt),
 		EndedAt:          optDateTime(t.EndedAt),
 		CreatedAt:        dateTime(t.CreatedAt),
@@ -75,15 +75,15 @@ func task(t store.Task) protocol.Task {
 }
 
 func taskParticipant(p store.TaskParticipant) protocol.TaskParticipant {
-	return protocol.TaskParticipant{TaskID: protocol.TaskID(p.TaskID), AgentID: protocol.AgentID(p.AgentID), AdmittedAt: optDateTime(p.AdmittedAt)}
+	return protocol.TaskParticipant{TaskID: p.TaskID, AgentID: p.AgentID, AdmittedAt: optDateTime(p.AdmittedAt)}
 }
 
 func conversation(c store.Conversation) protocol.Conversation {
 	out := protocol.Conversation{
-		ID:                   protocol.ConversationID(c.ID),
-		Type:                 protocol.ConversationType(c.Type),
+		ID:                   c.ID,
+		Type:                 c.Type,
 		Name:                 optString(c.Name),
-		CreatedBy:            protocol.AgentID(c.CreatedBy),
+		CreatedBy:            c.CreatedBy,
 		LastMessageTimestamp: optDateTime(c.LastMessageAt),
 		ArchivedAt:           optDateTime(c.ArchivedAt),
 		CreatedAt:            dateTime(c.CreatedAt),
@@ -98,42 +98,20 @@ func conversation(c store.Conversation) protocol.Conversation {
 	return out
 }
 
-func agentIDs(ids []string) []protocol.AgentID {
-	out := make([]protocol.AgentID, len(ids))
-	for i, id := range ids {
-		out[i] = protocol.AgentID(id)
-	}
-	return out
-}
-
-func strs[T ~string](ids []T) []string {
-	out := make([]string, len(ids))
-	for i, id := range ids {
-		out[i] = string(id)
-	}
-	return out
-}
-
 // message converts a stored message; parts were stored as the JSON of MessageParts.
 func message(m store.Message) (protocol.Message, error) {
 	var parts protocol.MessageParts
 	if err := json.Unmarshal(m.Parts, &parts); err != nil {
 		return protocol.Message{}, err
 	}
-	out := protocol.Message{
-		ID:             protocol.MessageID(m.ID),
-		ConversationID: protocol.ConversationID(m.ConversationID),
-		SenderID:       protocol.AgentID(m.SenderID),
+	return protocol.Message{
+		ID:             m.ID,
+		ConversationID: m.ConversationID,
+		SenderID:       m.SenderID,
 		Seq:            protocol.Seq(strconv.FormatInt(m.Seq, 10)),
+		ReplyToID:      optString(m.ReplyToID),
 		Parts:          parts,
+		TaggedEntities: m.TaggedEntities,
 		CreatedAt:      dateTime(m.CreatedAt),
-	}
-	if m.ReplyToID != "" {
-		r := protocol.MessageID(m.ReplyToID)
-		out.ReplyToID = &r
-	}
-	if m.TaggedEntities != nil {
-		out.TaggedEntities = agentIDs(m.TaggedEntities)
-	}
-	return out, nil
+	}, nil
 }

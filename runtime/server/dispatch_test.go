@@ -185,7 +185,7 @@ func TestDispatchModeratorGrantConsumeAndGet(t *testing.T) {
 }
 
 func TestDispatchModeratorDenyHoldTimeoutError(t *testing.T) {
-	w := newMW(t, mwOptions{tm: true, invitee: 4})
+	w := newMW(t, mwOptions{tm: true, invitee: 5})
 	msg := w.send(w.a, "act", nil)
 	removedNote := func(agentID string) func(json.RawMessage) bool {
 		return func(raw json.RawMessage) bool {
@@ -237,6 +237,16 @@ func TestDispatchModeratorDenyHoldTimeoutError(t *testing.T) {
 		t.Fatalf("error release %+v", rel)
 	}
 	w.a.waitNote("task/conversation/participants/removed", removedNote(w.members[3].ID), nil)
+
+	// a result that fails its schema (the typed client rejects it): the same fail-closed deny.
+	w.setDispAuth(func(json.RawMessage) (any, error) {
+		return map[string]any{"admission": map[string]any{"decision": "maybe"}}, nil
+	})
+	_, rel = w.request(w.peers[4], msg)
+	if decisionOf(rel) != "deny" || reasonOf(rel) != "dispatch/authorize error" {
+		t.Fatalf("invalid result release %+v", rel)
+	}
+	w.a.waitNote("task/conversation/participants/removed", removedNote(w.members[4].ID), nil)
 
 	// The held recipient was never evicted and can still send.
 	if !isMember(w, w.peers[0]) {

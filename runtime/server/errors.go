@@ -15,17 +15,9 @@ func pageOf(limit *protocol.PageLimit, cursor *protocol.Cursor) store.Page {
 		p.Limit = int(*limit)
 	}
 	if cursor != nil {
-		p.Cursor = string(*cursor)
+		p.Cursor = *cursor
 	}
 	return p
-}
-
-func nextCursor(c string) *protocol.Cursor {
-	if c == "" {
-		return nil
-	}
-	nc := protocol.Cursor(c)
-	return &nc
 }
 
 // storeErr maps the store's sentinel errors to wire errors; what stays unmapped is an

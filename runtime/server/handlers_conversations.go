@@ -11,7 +11,7 @@ import (
 
 // checkConversationSize refuses (-32007) a conversation of members agents (creator
 // included) above the server's group limit or the app manifest's limits.maxParticipants.
-func (s *Server) checkConversationSize(appID string, members int) error {
+func (s *Server) checkConversationSize(appID protocol.AppID, members int) error {
 	if members > s.cfg.Limits.MaxGroupParticipants {
 		return protocol.ConversationFullError{}
 	}
@@ -27,14 +27,14 @@ func (s *Server) checkConversationSize(appID string, members int) error {
 // members, subscribes their live connections and sends task/conversation/created to all of
 // them. others must not contain creator. The type is dm iff exactly one member besides the
 // creator (Q21).
-func (s *Server) createTaskConversation(ctx context.Context, taskID, creator, name string, others []string) (store.Conversation, error) {
-	typ := store.ConversationGroup
+func (s *Server) createTaskConversation(ctx context.Context, taskID protocol.TaskID, creator protocol.AgentID, name string, others []protocol.AgentID) (store.Conversation, error) {
+	typ := protocol.ConversationTypeGroup
 	if len(others) == 1 {
-		typ = store.ConversationDM
+		typ = protocol.ConversationTypeDm
 	}
-	members := append([]string{creator}, others...)
+	members := append([]protocol.AgentID{creator}, others...)
 	cv, err := s.store.CreateConversation(ctx, store.Conversation{
-		ID: newID(), TaskID: taskID, Type: typ, Name: name, CreatedBy: creator, CreatedAt: now(),
+		ID: newID[protocol.ConversationID](), TaskID: taskID, Type: typ, Name: name, CreatedBy: creator, CreatedAt: now(),
 	}, members)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Conversation{}, protocol.NotFoundError{Message: "Agent not found"}
@@ -43,9 +43,8 @@ func (s *Server) createTaskConversation(ctx context.Context, taskID, creator, na
 		return store.Conversation{}, storeErr("create conversation", err)
 	}
 	s.subscribeAgents(cv.ID, members)
-	s.notifyAgents(members, protocol.TaskConversationCreatedNotification{
-		TaskID: protocol.TaskID(taskID), ConversationID: protocol.ConversationID(cv.ID),
-		Name: optString(name), Participants: agentIDs(others),
+	s.tellAgents(members, protocol.TaskConversationCreatedNotification{
+		TaskID: taskID, ConversationID: cv.ID, Name: optString(name), Participants: others,
 	}, nil)
 	return cv, nil
 }
@@ -55,12 +54,12 @@ func (s *Server) createTaskConversation(ctx context.Context, taskID, creator, na
 // -32007.
 func (h handlers) TaskConversationCreate(ctx context.Context, c *Conn, p protocol.TaskConversationCreateParams) (protocol.TaskConversationCreateResult, error) {
 	s := h.s
-	t, err := s.taskForTM(ctx, c, string(p.TaskID))
+	t, err := s.taskForTM(ctx, c, p.TaskID)
 	if err != nil {
 		return protocol.TaskConversationCreateResult{}, err
 	}
 	creator := c.AgentID()
-	others := uniqueExcept(strs(p.Participants), creator)
+	others := uniqueExcept(p.Participants, creator)
 	if len(others) > 0 {
 		agents, err := s.store.GetAgentsByIDs(ctx, others)
 		if err != nil {
@@ -94,12 +93,12 @@ func (h handlers) TaskConversationCreate(ctx context.Context, c *Conn, p protoco
 }
 
 // admittedSet returns the admitted participants of a task.
-func (s *Server) admittedSet(ctx context.Context, taskID string) (map[string]bool, error) {
+func (s *Server) admittedSet(ctx context.Context, taskID protocol.TaskID) (map[protocol.AgentID]bool, error) {
 	parts, err := s.store.TaskParticipants(ctx, taskID)
 	if err != nil {
 		return nil, storeErr("task participants", err)
 	}
-	set := make(map[string]bool, len(parts))
+	set := make(map[protocol.AgentID]bool, len(parts))
 	for _, tp := range parts {
 		if tp.AdmittedAt != nil {
 			set[tp.AgentID] = true
@@ -118,23 +117,23 @@ func (h handlers) TaskConversationList(ctx context.Context, c *Conn, p protocol.
 	items := make([]protocol.TaskConversationListItem, len(res.Items))
 	for i, it := range res.Items {
 		items[i] = protocol.TaskConversationListItem{
-			TaskID:       protocol.TaskID(it.Conversation.TaskID),
+			TaskID:       it.Conversation.TaskID,
 			Conversation: conversation(it.Conversation),
-			Participants: agentIDs(it.Participants),
+			Participants: it.Participants,
 		}
 	}
-	return protocol.TaskConversationListResult{Items: items, NextCursor: nextCursor(res.NextCursor)}, nil
+	return protocol.TaskConversationListResult{Items: items, NextCursor: optString(res.NextCursor)}, nil
 }
 
 // TaskConversationArchive archives a conversation of the task (idempotent: the first
 // archivedAt is kept and only the actual transition is announced).
 func (h handlers) TaskConversationArchive(ctx context.Context, c *Conn, p protocol.TaskConversationArchiveParams) (protocol.TaskConversationArchiveResult, error) {
 	s := h.s
-	t, err := s.taskForTM(ctx, c, string(p.TaskID))
+	t, err := s.taskForTM(ctx, c, p.TaskID)
 	if err != nil {
 		return protocol.TaskConversationArchiveResult{}, err
 	}
-	cv, err := s.conversationInTask(ctx, t.ID, string(p.ConversationID))
+	cv, err := s.conversationInTask(ctx, t.ID, p.ConversationID)
 	if err != nil {
 		return protocol.TaskConversationArchiveResult{}, err
 	}
@@ -144,7 +143,7 @@ func (h handlers) TaskConversationArchive(ctx context.Context, c *Conn, p protoc
 	}
 	if changed && cv.ArchivedAt != nil {
 		s.notifyConversationMembers(ctx, cv.ID, protocol.TaskConversationArchivedNotification{
-			TaskID: protocol.TaskID(t.ID), ConversationID: protocol.ConversationID(cv.ID), ArchivedAt: dateTime(*cv.ArchivedAt),
+			TaskID: t.ID, ConversationID: cv.ID, ArchivedAt: dateTime(*cv.ArchivedAt),
 		})
 	}
 	return protocol.TaskConversationArchiveResult{}, nil
@@ -154,11 +153,11 @@ func (h handlers) TaskConversationArchive(ctx context.Context, c *Conn, p protoc
 // archived).
 func (h handlers) TaskConversationUnarchive(ctx context.Context, c *Conn, p protocol.TaskConversationUnarchiveParams) (protocol.TaskConversationUnarchiveResult, error) {
 	s := h.s
-	t, err := s.taskForTM(ctx, c, string(p.TaskID))
+	t, err := s.taskForTM(ctx, c, p.TaskID)
 	if err != nil {
 		return protocol.TaskConversationUnarchiveResult{}, err
 	}
-	cv, err := s.conversationInTask(ctx, t.ID, string(p.ConversationID))
+	cv, err := s.conversationInTask(ctx, t.ID, p.ConversationID)
 	if err != nil {
 		return protocol.TaskConversationUnarchiveResult{}, err
 	}
@@ -168,7 +167,7 @@ func (h handlers) TaskConversationUnarchive(ctx context.Context, c *Conn, p prot
 	}
 	if changed {
 		s.notifyConversationMembers(ctx, cv.ID, protocol.TaskConversationUnarchivedNotification{
-			TaskID: protocol.TaskID(t.ID), ConversationID: protocol.ConversationID(cv.ID),
+			TaskID: t.ID, ConversationID: cv.ID,
 		})
 	}
 	return protocol.TaskConversationUnarchiveResult{}, nil
@@ -179,15 +178,15 @@ func (h handlers) TaskConversationUnarchive(ctx context.Context, c *Conn, p prot
 // post-change membership.
 func (h handlers) TaskConversationParticipantsAdd(ctx context.Context, c *Conn, p protocol.TaskConversationParticipantsAddParams) (protocol.TaskConversationParticipantsAddResult, error) {
 	s := h.s
-	t, err := s.taskForTM(ctx, c, string(p.TaskID))
+	t, err := s.taskForTM(ctx, c, p.TaskID)
 	if err != nil {
 		return protocol.TaskConversationParticipantsAddResult{}, err
 	}
-	cv, err := s.conversationInTask(ctx, t.ID, string(p.ConversationID))
+	cv, err := s.conversationInTask(ctx, t.ID, p.ConversationID)
 	if err != nil {
 		return protocol.TaskConversationParticipantsAddResult{}, err
 	}
-	agentID := string(p.AgentID)
+	agentID := p.AgentID
 	ok, err := s.store.IsTaskParticipant(ctx, t.ID, agentID)
 	if err != nil {
 		return protocol.TaskConversationParticipantsAddResult{}, storeErr("task/conversation/participants/add", err)
@@ -215,10 +214,10 @@ func (h handlers) TaskConversationParticipantsAdd(ctx context.Context, c *Conn, 
 		return protocol.TaskConversationParticipantsAddResult{}, storeErr("task/conversation/participants/add", err)
 	}
 	if added {
-		s.subscribeAgents(cv.ID, []string{agentID})
+		s.subscribeAgents(cv.ID, []protocol.AgentID{agentID})
 		s.notifyConversationMembers(ctx, cv.ID, protocol.TaskConversationParticipantsAddedNotification{
-			TaskID: protocol.TaskID(t.ID), ConversationID: protocol.ConversationID(cv.ID),
-			AddedAgentID: protocol.AgentID(agentID), ByAgentOrTM: protocol.ParticipantAddedByTM,
+			TaskID: t.ID, ConversationID: cv.ID,
+			AddedAgentID: agentID, ByAgentOrTM: protocol.ParticipantAddedByTM,
 		})
 	}
 	return protocol.TaskConversationParticipantsAddResult{}, nil
@@ -228,15 +227,15 @@ func (h handlers) TaskConversationParticipantsAdd(ctx context.Context, c *Conn, 
 // (it stays a task participant); a non-member is a silent success.
 func (h handlers) TaskConversationParticipantsRemove(ctx context.Context, c *Conn, p protocol.TaskConversationParticipantsRemoveParams) (protocol.TaskConversationParticipantsRemoveResult, error) {
 	s := h.s
-	t, err := s.taskForTM(ctx, c, string(p.TaskID))
+	t, err := s.taskForTM(ctx, c, p.TaskID)
 	if err != nil {
 		return protocol.TaskConversationParticipantsRemoveResult{}, err
 	}
-	cv, err := s.conversationInTask(ctx, t.ID, string(p.ConversationID))
+	cv, err := s.conversationInTask(ctx, t.ID, p.ConversationID)
 	if err != nil {
 		return protocol.TaskConversationParticipantsRemoveResult{}, err
 	}
-	agentID := string(p.AgentID)
+	agentID := p.AgentID
 	removed, err := s.store.RemoveConversationParticipant(ctx, cv.ID, agentID)
 	if err != nil {
 		return protocol.TaskConversationParticipantsRemoveResult{}, storeErr("task/conversation/participants/remove", err)
@@ -253,11 +252,11 @@ func (h handlers) TaskConversationParticipantsRemove(ctx context.Context, c *Con
 
 // notifyConversationMembers sends a conversation-scoped notification to the current
 // members' connections subscribed to the conversation.
-func (s *Server) notifyConversationMembers(ctx context.Context, convID string, n protocol.Notification) {
+func (s *Server) notifyConversationMembers(ctx context.Context, convID protocol.ConversationID, n protocol.Notification) {
 	members, err := s.store.ConversationParticipants(ctx, convID)
 	if err != nil {
 		s.log.Warn("conversation participants", "conversation", convID, "err", fmt.Errorf("notify %s: %w", n.Method(), err))
 		return
 	}
-	s.notifyConversation(convID, members, n, nil)
+	s.tellConversation(convID, members, n, nil)
 }

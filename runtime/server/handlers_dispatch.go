@@ -19,7 +19,8 @@ const (
 
 // admission is where the verdict of a dispatch/request comes from (REFERENCE 12.3).
 type admission struct {
-	taskID, appID string
+	taskID protocol.TaskID
+	appID  protocol.AppID
 	// verdict is the in-process verdict; nil when the moderator decides.
 	verdict protocol.DispatchAdmissionDecision
 	// moderator is the TaskMaster asked with dispatch/authorize when verdict is nil.
@@ -34,7 +35,7 @@ type admission struct {
 // is obtained in the background and released whenever it arrives.
 func (h handlers) DispatchRequest(ctx context.Context, c *Conn, p protocol.DispatchRequestParams) (protocol.DispatchRequestResult, error) {
 	s := h.s
-	agentID, convID := c.AgentID(), string(p.ConversationID)
+	agentID, convID := c.AgentID(), p.ConversationID
 	member, err := s.store.IsConversationParticipant(ctx, convID, agentID)
 	if err != nil {
 		return protocol.DispatchRequestResult{}, storeErr("check participant", err)
@@ -61,10 +62,10 @@ func (h handlers) DispatchRequest(ctx context.Context, c *Conn, p protocol.Dispa
 		s.resolveLease(l, src.verdict, false)
 	} else {
 		params := protocol.DispatchAuthorizeParams{
-			TaskID:         protocol.TaskID(src.taskID),
-			AppID:          src.appID,
+			TaskID:         src.taskID,
+			AppID:          string(src.appID),
 			ConversationID: p.ConversationID,
-			Recipient:      protocol.AgentOwnership{AgentID: protocol.AgentID(agentID), OwnerID: c.Owner()},
+			Recipient:      protocol.AgentOwnership{AgentID: agentID, OwnerID: string(c.Owner())},
 			Message:        protocol.CallbackMessage{ID: p.MessageID, SenderAgentID: p.SenderAgentID, Parts: p.Parts},
 			ReceivedAt:     p.ReceivedAt,
 			Clock:          p.Clock,
@@ -81,11 +82,11 @@ func (h handlers) DispatchRequest(ctx context.Context, c *Conn, p protocol.Dispa
 			s.askModerator(src.moderator, l, params)
 		}()
 	}
-	return protocol.DispatchRequestResult{LeaseID: protocol.LeaseID(l.LeaseID), DispatchID: protocol.DispatchID(l.DispatchID)}, nil
+	return protocol.DispatchRequestResult{LeaseID: l.LeaseID, DispatchID: l.DispatchID}, nil
 }
 
 // admissionSource applies the verdict-source table of REFERENCE 12.3.
-func (s *Server) admissionSource(ctx context.Context, convID string) (admission, error) {
+func (s *Server) admissionSource(ctx context.Context, convID protocol.ConversationID) (admission, error) {
 	grant := protocol.DispatchGrant{}
 	cv, err := s.store.GetConversation(ctx, convID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -128,8 +129,7 @@ func (s *Server) admissionSource(ctx context.Context, convID string) (admission,
 func (s *Server) askModerator(b appBinding, l lease.Lease, params protocol.DispatchAuthorizeParams) {
 	ctx, cancel := context.WithTimeout(s.ctx, s.hookTimeout(b.manifest, hookDispatchAuthorize))
 	defer cancel()
-	s.metrics.frameOut()
-	raw, err := b.conn.call(ctx, protocol.CallbackDispatchAuthorize, params)
+	res, err := b.tm.DispatchAuthorize(ctx, params) // decodes and validates the result
 	if s.ctx.Err() != nil {
 		return
 	}
@@ -137,17 +137,11 @@ func (s *Server) askModerator(b appBinding, l lease.Lease, params protocol.Dispa
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
 		verdict = protocol.DispatchDeny{Reason: optString(reasonAuthorizeTimeout)}
-	case err != nil:
+	case err != nil || res.Admission == nil:
 		s.log.Debug("dispatch/authorize failed closed", "lease", l.LeaseID, "app", l.AppID, "err", err)
 		verdict = protocol.DispatchDeny{Reason: optString(reasonAuthorizeError)}
 	default:
-		res, derr := protocol.DecodeDispatchAuthorizeResult(raw)
-		if derr != nil || res.Admission == nil {
-			s.log.Debug("dispatch/authorize result invalid", "lease", l.LeaseID, "app", l.AppID, "err", derr)
-			verdict = protocol.DispatchDeny{Reason: optString(reasonAuthorizeError)}
-		} else {
-			verdict = res.Admission
-		}
+		verdict = res.Admission
 	}
 	s.resolveLease(l, verdict, true)
 }
@@ -173,7 +167,7 @@ func (s *Server) resolveLease(l lease.Lease, verdict protocol.DispatchAdmissionD
 // evictRecipient removes a denied recipient from the conversation and tells the pre-change
 // membership (the removed agent included) with task/conversation/participants/removed
 // reason tm_remove (REFERENCE 12.5, Q11), like a TaskMaster removal.
-func (s *Server) evictRecipient(ctx context.Context, taskID, convID, agentID string) {
+func (s *Server) evictRecipient(ctx context.Context, taskID protocol.TaskID, convID protocol.ConversationID, agentID protocol.AgentID) {
 	removed, err := s.store.RemoveConversationParticipant(ctx, convID, agentID)
 	if err != nil {
 		s.log.Warn("deny eviction: remove participant", "conversation", convID, "agent", agentID, "err", err)
@@ -193,7 +187,7 @@ func (s *Server) evictRecipient(ctx context.Context, taskID, convID, agentID str
 // DispatchesGet returns a lease record to the lease's moderator connection only; anyone
 // else, and an unknown or aged-out dispatch, get the same -32001 (REFERENCE 9.6.3).
 func (h handlers) DispatchesGet(_ context.Context, c *Conn, p protocol.DispatchesGetParams) (protocol.DispatchesGetResult, error) {
-	l, ok := h.s.leases.Get(string(p.DispatchID))
+	l, ok := h.s.leases.Get(p.DispatchID)
 	if !ok || l.ModeratorConnID == "" || l.ModeratorConnID != c.id {
 		return protocol.DispatchesGetResult{}, protocol.ForbiddenError{Message: "dispatches/get not authorized for this lease"}
 	}

@@ -11,7 +11,7 @@ import (
 
 // AgentsLookup returns the cards of the ids that exist (names are public within a server).
 func (h handlers) AgentsLookup(ctx context.Context, _ *Conn, p protocol.AgentsLookupParams) (protocol.AgentsLookupResult, error) {
-	as, err := h.s.store.GetAgentsByIDs(ctx, strs(p.AgentIDs))
+	as, err := h.s.store.GetAgentsByIDs(ctx, p.AgentIDs)
 	if err != nil {
 		return protocol.AgentsLookupResult{}, storeErr("agents/lookup", err)
 	}
@@ -33,7 +33,7 @@ func (h handlers) AgentsList(ctx context.Context, c *Conn, p protocol.AgentsList
 	if err != nil {
 		return protocol.AgentsListResult{}, storeErr("agents/list", err)
 	}
-	return protocol.AgentsListResult{Agents: agentCards(res.Items), NextCursor: nextCursor(res.NextCursor)}, nil
+	return protocol.AgentsListResult{Agents: agentCards(res.Items), NextCursor: optString(res.NextCursor)}, nil
 }
 
 // ContactsList pages through the contact edges of the caller's owner, both directions.
@@ -46,17 +46,17 @@ func (h handlers) ContactsList(ctx context.Context, c *Conn, p protocol.Contacts
 	for i, ct := range res.Items {
 		out[i] = contact(ct)
 	}
-	return protocol.ContactsListResult{Contacts: out, NextCursor: nextCursor(res.NextCursor)}, nil
+	return protocol.ContactsListResult{Contacts: out, NextCursor: optString(res.NextCursor)}, nil
 }
 
 // ContactsAdd requests a contact edge from the caller's owner to another user and tells
 // that user's active agents (contact/request).
 func (h handlers) ContactsAdd(ctx context.Context, c *Conn, p protocol.ContactsAddParams) (protocol.ContactsAddResult, error) {
-	owner, target := c.Owner(), string(p.ContactUserID)
+	owner, target := c.Owner(), p.ContactUserID
 	if target == owner {
 		return protocol.ContactsAddResult{}, protocol.ForbiddenError{Message: "Cannot add your own owner as a contact"}
 	}
-	rec := store.Contact{ID: newID(), OwnerUserID: owner, ContactUserID: target, CreatedAt: now()}
+	rec := store.Contact{ID: newID[protocol.ContactID](), OwnerUserID: owner, ContactUserID: target, CreatedAt: now()}
 	if p.Relationship != nil {
 		rec.Relationship = *p.Relationship
 	}
@@ -77,7 +77,7 @@ func (h handlers) ContactsAdd(ctx context.Context, c *Conn, p protocol.ContactsA
 // the requester's active agents get contact/accepted.
 func (h handlers) ContactsAccept(ctx context.Context, c *Conn, p protocol.ContactsAcceptParams) (protocol.ContactsAcceptResult, error) {
 	owner := c.Owner()
-	ct, transitioned, err := h.s.store.AcceptContact(ctx, string(p.ContactID), owner, now())
+	ct, transitioned, err := h.s.store.AcceptContact(ctx, p.ContactID, owner, now())
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return protocol.ContactsAcceptResult{}, protocol.NotFoundError{Message: "Contact not found"}
@@ -97,7 +97,7 @@ func (h handlers) ContactsAccept(ctx context.Context, c *Conn, p protocol.Contac
 
 // ContactsByID returns one edge of the caller's owner.
 func (h handlers) ContactsByID(ctx context.Context, c *Conn, p protocol.ContactsByIDParams) (protocol.ContactsByIDResult, error) {
-	ct, err := h.s.store.GetContact(ctx, string(p.ContactID))
+	ct, err := h.s.store.GetContact(ctx, p.ContactID)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return protocol.ContactsByIDResult{}, protocol.NotFoundError{Message: "Contact not found"}
@@ -112,17 +112,17 @@ func (h handlers) ContactsByID(ctx context.Context, c *Conn, p protocol.Contacts
 }
 
 // notifyActiveAgentsOf sends n to every live connection of the user's active agents.
-func (s *Server) notifyActiveAgentsOf(ctx context.Context, userID string, n protocol.Notification) {
+func (s *Server) notifyActiveAgentsOf(ctx context.Context, userID protocol.UserID, n protocol.Notification) {
 	as, err := s.store.AgentsByOwner(ctx, userID)
 	if err != nil {
 		s.log.Warn("list agents of user", "user", userID, "err", fmt.Errorf("notify %s: %w", n.Method(), err))
 		return
 	}
-	var ids []string
+	var ids []protocol.AgentID
 	for _, a := range as {
-		if a.Status == store.AgentActive {
+		if a.Status == protocol.AgentStatusActive {
 			ids = append(ids, a.ID)
 		}
 	}
-	s.notifyAgents(ids, n, nil)
+	s.tellAgents(ids, n, nil)
 }

@@ -41,7 +41,7 @@ func (h handlers) MessagesSend(ctx context.Context, c *Conn, p protocol.Messages
 		return protocol.MessagesSendResult{}, err
 	}
 	sender := c.AgentID()
-	taskID, convID := string(p.TaskID), string(p.ConversationID)
+	taskID, convID := p.TaskID, p.ConversationID
 
 	cv, err := s.conversationInTask(ctx, taskID, convID)
 	if err != nil {
@@ -58,17 +58,17 @@ func (h handlers) MessagesSend(ctx context.Context, c *Conn, p protocol.Messages
 	if err != nil {
 		return protocol.MessagesSendResult{}, err
 	}
-	if t.Status.Terminal() {
+	if t.Terminal() {
 		return protocol.MessagesSendResult{}, protocol.TaskClosedError{Data: &protocol.TaskClosedData{
-			Reason: protocol.TaskClosedDataReasonTaskClosed, TaskID: p.TaskID, Status: protocol.TaskStatus(t.Status),
+			Reason: protocol.TaskClosedDataReasonTaskClosed, TaskID: p.TaskID, Status: t.Status,
 		}}
 	}
 	if cv.ArchivedAt != nil {
 		return protocol.MessagesSendResult{}, protocol.ConversationArchivedError{}
 	}
-	var replyTo string
+	var replyTo protocol.MessageID
 	if p.ReplyToID != nil {
-		replyTo = string(*p.ReplyToID)
+		replyTo = *p.ReplyToID
 		m, err := s.store.GetMessage(ctx, replyTo)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && m.ConversationID != convID) {
 			return protocol.MessagesSendResult{}, protocol.NotFoundError{Message: "Reply target not found"}
@@ -78,13 +78,13 @@ func (h handlers) MessagesSend(ctx context.Context, c *Conn, p protocol.Messages
 		}
 	}
 
-	if ok, retry := s.msgLimit.Allow(sender); !ok {
+	if ok, retry := s.msgLimit.Allow(string(sender)); !ok {
 		return protocol.MessagesSendResult{}, rateLimited(retry)
 	}
 
-	var leaseID string
+	var leaseID protocol.LeaseID
 	if p.DispatchLeaseID != nil {
-		leaseID = string(*p.DispatchLeaseID)
+		leaseID = *p.DispatchLeaseID
 		if _, err := s.leases.Claim(leaseID, sender, convID); err != nil {
 			return protocol.MessagesSendResult{}, leaseError(leaseID, err)
 		}
@@ -100,7 +100,7 @@ func (h handlers) MessagesSend(ctx context.Context, c *Conn, p protocol.Messages
 		}
 	}
 	stored, err := s.store.AppendMessage(ctx, store.Message{
-		ID:             newID(),
+		ID:             newID[protocol.MessageID](),
 		ConversationID: convID,
 		TaskID:         taskID,
 		SenderID:       sender,
@@ -144,8 +144,8 @@ func (h handlers) MessagesSend(ctx context.Context, c *Conn, p protocol.Messages
 			Data:    &protocol.HookBlockedData{Reason: optString(decision.Reason), MessageID: msg.ID},
 		}
 	}
-	targets := append(append(make([]string, 0, len(decision.Recipients)+1), decision.Recipients...), sender)
-	s.notifyConversation(convID, targets, protocol.MessagesReceivedNotification{TaskID: p.TaskID, Message: msg}, c)
+	targets := append(append(make([]protocol.AgentID, 0, len(decision.Recipients)+1), decision.Recipients...), sender)
+	s.tellConversation(convID, targets, protocol.MessagesReceivedNotification{TaskID: p.TaskID, Message: msg}, c)
 	return protocol.MessagesSendResult{Message: msg}, nil
 }
 
@@ -165,24 +165,18 @@ func (s *Server) authorizeMessage(ctx context.Context, t store.Task, m store.Mes
 	}
 	received := dateTime(m.CreatedAt)
 	params := protocol.MessagesAuthorizeParams{
-		TaskID:         protocol.TaskID(t.ID),
-		AppID:          t.AppID,
-		ConversationID: protocol.ConversationID(m.ConversationID),
-		Message:        protocol.CallbackMessage{ID: protocol.MessageID(m.ID), SenderAgentID: protocol.AgentID(m.SenderID), Parts: parts},
+		TaskID:         t.ID,
+		AppID:          string(t.AppID),
+		ConversationID: m.ConversationID,
+		Message:        protocol.CallbackMessage{ID: m.ID, SenderAgentID: m.SenderID, Parts: parts},
 		ReceivedAt:     &received,
 	}
-	var verdict protocol.MessagesAuthorizeVerdict
-	err = s.callTaskMaster(ctx, t.AppID, protocol.CallbackMessagesAuthorize, hookMessageAuthorize, params, func(raw json.RawMessage) error {
-		res, err := protocol.DecodeMessagesAuthorizeResult(raw)
-		if err != nil {
-			return err
-		}
-		if res.Verdict == nil {
-			return errors.New("messages/authorize result has no verdict")
-		}
-		verdict = res.Verdict
-		return nil
+	res, err := callTaskMaster(ctx, s, t.AppID, hookMessageAuthorize, func(ctx context.Context, tm *protocol.TaskMasterClient) (protocol.MessagesAuthorizeResult, error) {
+		return tm.MessagesAuthorize(ctx, params)
 	})
+	if err == nil && res.Verdict == nil {
+		err = errors.New("messages/authorize result has no verdict")
+	}
 	switch {
 	case errors.Is(err, errNoTaskMaster):
 		return forwardAll(), nil
@@ -190,7 +184,7 @@ func (s *Server) authorizeMessage(ctx context.Context, t store.Task, m store.Mes
 		s.log.Debug("messages/authorize failed closed", "task", t.ID, "app", t.AppID, "message", m.ID, "err", err)
 		return store.Decision{Tag: store.DecisionBlock, Reason: blockTMUnreachable}, nil
 	}
-	switch v := verdict.(type) {
+	switch v := res.Verdict.(type) {
 	case protocol.MessagesAuthorizeForward:
 		return store.Decision{Tag: store.DecisionForward, Recipients: keepMembers(v.Recipients, participants)}, nil
 	case protocol.MessagesAuthorizeBlock:
@@ -215,7 +209,7 @@ func (s *Server) decidesInProcess(t store.Task) bool {
 }
 
 // forwardToOthers is the in-process verdict: forward to every participant but the sender.
-func (s *Server) forwardToOthers(ctx context.Context, convID, sender string) (store.Decision, error) {
+func (s *Server) forwardToOthers(ctx context.Context, convID protocol.ConversationID, sender protocol.AgentID) (store.Decision, error) {
 	participants, err := s.store.ConversationParticipants(ctx, convID)
 	if err != nil {
 		return store.Decision{}, storeErr("list participants", err)
@@ -223,8 +217,8 @@ func (s *Server) forwardToOthers(ctx context.Context, convID, sender string) (st
 	return forwardExcept(participants, sender), nil
 }
 
-func forwardExcept(participants []string, sender string) store.Decision {
-	out := make([]string, 0, len(participants))
+func forwardExcept(participants []protocol.AgentID, sender protocol.AgentID) store.Decision {
+	out := make([]protocol.AgentID, 0, len(participants))
 	for _, id := range participants {
 		if id != sender {
 			out = append(out, id)
@@ -249,16 +243,16 @@ func (s *Server) decideByTaskMaster(ctx context.Context, t store.Task, m store.M
 
 // keepMembers returns the ids of want that are among members, each once, in want's order
 // (a Forward verdict never fans out to non-members). The result is never nil.
-func keepMembers(want []protocol.AgentID, members []string) []string {
-	in := make(map[string]bool, len(members))
+func keepMembers(want, members []protocol.AgentID) []protocol.AgentID {
+	in := make(map[protocol.AgentID]bool, len(members))
 	for _, id := range members {
 		in[id] = true
 	}
-	out := make([]string, 0, len(want))
+	out := make([]protocol.AgentID, 0, len(want))
 	for _, id := range want {
-		if in[string(id)] {
-			out = append(out, string(id))
-			in[string(id)] = false
+		if in[id] {
+			out = append(out, id)
+			in[id] = false
 		}
 	}
 	return out
@@ -297,7 +291,7 @@ func notParticipant() error {
 // first (forward paging); without, the newest. Always ascending seq.
 func (h handlers) MessagesList(ctx context.Context, c *Conn, p protocol.MessagesListParams) (protocol.MessagesListResult, error) {
 	s := h.s
-	taskID, convID := string(p.TaskID), string(p.ConversationID)
+	taskID, convID := p.TaskID, p.ConversationID
 	agentID := c.AgentID()
 	if _, err := s.conversationInTask(ctx, taskID, convID); err != nil {
 		return protocol.MessagesListResult{}, err
@@ -341,7 +335,7 @@ func (h handlers) MessagesList(ctx context.Context, c *Conn, p protocol.Messages
 
 // checkReadAccess requires read access to the task (initiator or admitted participant) and
 // membership of the conversation.
-func (s *Server) checkReadAccess(ctx context.Context, t store.Task, convID, agentID string) error {
+func (s *Server) checkReadAccess(ctx context.Context, t store.Task, convID protocol.ConversationID, agentID protocol.AgentID) error {
 	readable := t.InitiatorAgentID == agentID
 	if !readable {
 		ok, err := s.store.IsTaskParticipant(ctx, t.ID, agentID)

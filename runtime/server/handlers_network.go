@@ -66,7 +66,7 @@ func (s *Server) verifyAgentKey(ctx context.Context, key string) (store.Agent, e
 	if err != nil {
 		return store.Agent{}, fmt.Errorf("look up agent key: %w", err)
 	}
-	if !secretMatches(secret, a.APIKeySecretHash) || a.Status == store.AgentSuspended {
+	if !secretMatches(secret, a.APIKeySecretHash) || a.Status == protocol.AgentStatusSuspended {
 		return store.Agent{}, authFailed()
 	}
 	return a, nil
@@ -75,7 +75,7 @@ func (s *Server) verifyAgentKey(ctx context.Context, key string) (store.Agent, e
 func (s *Server) hello(c *Conn) protocol.HelloOk {
 	return protocol.HelloOk{
 		ProtocolVersion: protocol.ProtocolVersionString(s.cfg.ProtocolVersion),
-		AgentID:         protocol.AgentID(c.AgentID()),
+		AgentID:         c.AgentID(),
 		Policy:          s.cfg.policy(),
 	}
 }
@@ -88,26 +88,25 @@ func (h handlers) NetworkPing(context.Context, *Conn, protocol.NetworkPingParams
 // PresenceSubscribe replaces the connection's presence watch set after checking that every
 // id is visible to the caller (else -32005 listing the refused ids, nothing changed).
 func (h handlers) PresenceSubscribe(ctx context.Context, c *Conn, p protocol.PresenceSubscribeParams) (protocol.PresenceSubscribeResult, error) {
-	ids := strs(p.AgentIDs)
-	refused, err := h.s.invisible(ctx, c, ids)
+	refused, err := h.s.invisible(ctx, c, p.AgentIDs)
 	if err != nil {
 		return protocol.PresenceSubscribeResult{}, err
 	}
 	if len(refused) > 0 {
-		return protocol.PresenceSubscribeResult{}, protocol.NotInContactsError{Data: &protocol.NotInContactsData{AgentIDs: agentIDs(refused)}}
+		return protocol.PresenceSubscribeResult{}, protocol.NotInContactsError{Data: &protocol.NotInContactsData{AgentIDs: refused}}
 	}
-	return protocol.PresenceSubscribeResult{Statuses: h.s.presence.Subscribe(c.id, ids)}, nil
+	return protocol.PresenceSubscribeResult{Statuses: h.s.presence.Subscribe(c.id, p.AgentIDs)}, nil
 }
 
 // invisible returns the ids outside the caller's visibility set (the agents/list set:
 // itself, its siblings and the agents of accepted contacts of its owner). Without a contact
 // policy every agent is visible.
-func (s *Server) invisible(ctx context.Context, c *Conn, ids []string) ([]string, error) {
+func (s *Server) invisible(ctx context.Context, c *Conn, ids []protocol.AgentID) ([]protocol.AgentID, error) {
 	if !s.cfg.ContactPolicy {
 		return nil, nil
 	}
 	self, owner := c.AgentID(), c.Owner()
-	var others []string
+	var others []protocol.AgentID
 	for _, id := range ids {
 		if id != self {
 			others = append(others, id)
@@ -120,7 +119,7 @@ func (s *Server) invisible(ctx context.Context, c *Conn, ids []string) ([]string
 	if err != nil {
 		return nil, fmt.Errorf("look up agents: %w", err)
 	}
-	visible := map[string]bool{}
+	visible := map[protocol.AgentID]bool{}
 	for _, a := range agents {
 		if owner == "" || a.OwnerUserID == "" {
 			continue
@@ -131,7 +130,7 @@ func (s *Server) invisible(ctx context.Context, c *Conn, ids []string) ([]string
 		}
 		visible[a.ID] = ok
 	}
-	var refused []string
+	var refused []protocol.AgentID
 	for _, id := range others {
 		if !visible[id] {
 			refused = append(refused, id)
@@ -141,11 +140,11 @@ func (s *Server) invisible(ctx context.Context, c *Conn, ids []string) ([]string
 }
 
 // emitPresence sends presence/changed to the subscribed connections (encoded once).
-func (s *Server) emitPresence(agentID string, status protocol.PresenceStatus, subscribers []string) {
+func (s *Server) emitPresence(agentID protocol.AgentID, status protocol.PresenceStatus, subscribers []string) {
 	if len(subscribers) == 0 {
 		return
 	}
-	frame := s.encodeNotification(protocol.PresenceChangedNotification{AgentID: protocol.AgentID(agentID), Status: status})
+	frame := s.encodeNotification(protocol.PresenceChangedNotification{AgentID: agentID, Status: status})
 	for _, id := range subscribers {
 		if c := s.conns.byID(id); c != nil {
 			c.send(frame)

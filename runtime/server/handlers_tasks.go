@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"time"
 
@@ -24,8 +23,7 @@ const (
 func (h handlers) TaskRequest(ctx context.Context, c *Conn, p protocol.TaskRequestParams) (protocol.TaskRequestResult, error) {
 	s := h.s
 	caller := c.AgentID()
-	appID := string(p.AppID)
-	invitees := uniqueExcept(strs(p.InvitedAgentIDs), caller)
+	invitees := uniqueExcept(p.InvitedAgentIDs, caller)
 
 	// 1. Contact-policy gate (REFERENCE 15.6).
 	if err := s.taskContactGate(ctx, c, invitees); err != nil {
@@ -34,11 +32,11 @@ func (h handlers) TaskRequest(ctx context.Context, c *Conn, p protocol.TaskReque
 
 	// The initial conversation is validated before anything is inserted, so a request that
 	// could never materialise it does not leave a task behind.
-	var initMembers []string // conversation members besides the caller
+	var initMembers []protocol.AgentID // conversation members besides the caller
 	if ic := p.InitialConversation; ic != nil {
 		if ic.Participants != nil {
-			initMembers = uniqueExcept(strs(ic.Participants), caller)
-			admitted := make(map[string]bool, len(invitees))
+			initMembers = uniqueExcept(ic.Participants, caller)
+			admitted := make(map[protocol.AgentID]bool, len(invitees))
 			for _, id := range invitees {
 				admitted[id] = true
 			}
@@ -50,7 +48,7 @@ func (h handlers) TaskRequest(ctx context.Context, c *Conn, p protocol.TaskReque
 		} else {
 			initMembers = invitees
 		}
-		if err := s.checkConversationSize(appID, 1+len(initMembers)); err != nil {
+		if err := s.checkConversationSize(p.AppID, 1+len(initMembers)); err != nil {
 			return protocol.TaskRequestResult{}, err
 		}
 	}
@@ -58,8 +56,8 @@ func (h handlers) TaskRequest(ctx context.Context, c *Conn, p protocol.TaskReque
 	// 2. Insert the waiting task; the caller and every invitee are admitted.
 	at := now()
 	t, err := s.store.CreateTask(ctx, store.Task{
-		ID: newID(), AppID: appID, InitiatorAgentID: caller, Status: store.TaskWaiting, CreatedAt: at,
-	}, append([]string{caller}, invitees...))
+		ID: newID[protocol.TaskID](), AppID: p.AppID, InitiatorAgentID: caller, Status: protocol.TaskStatusWaiting, CreatedAt: at,
+	}, append([]protocol.AgentID{caller}, invitees...))
 	if errors.Is(err, store.ErrNotFound) {
 		return protocol.TaskRequestResult{}, protocol.NotFoundError{Message: "Agent not found"}
 	}
@@ -70,14 +68,14 @@ func (h handlers) TaskRequest(ctx context.Context, c *Conn, p protocol.TaskReque
 	// From here on the task exists: finish the flow even if the requester goes away, so
 	// the verdict is applied and everyone else is told.
 	ctx = context.WithoutCancel(ctx)
-	recipients := append([]string{caller}, invitees...)
+	recipients := append([]protocol.AgentID{caller}, invitees...)
 
 	// 3. The verdict.
 	accepted, reason := s.taskCreateVerdict(ctx, t, invitees, p.InitialConversation, at)
 	if !accepted {
 		// 4a. reject: failed + task/failed; a task the sweeper already failed stays failed.
 		s.failTask(ctx, t.ID, reason)
-		data := &protocol.TaskRejectedData{TaskID: protocol.TaskID(t.ID)}
+		data := &protocol.TaskRejectedData{TaskID: t.ID}
 		if reason != "" {
 			data.Reason = &reason
 		}
@@ -86,18 +84,18 @@ func (h handlers) TaskRequest(ctx context.Context, c *Conn, p protocol.TaskReque
 
 	// 4b. accept: waiting -> active (compare-and-set: a task failed by the sweeper or closed
 	// by its TaskMaster meanwhile is not revived).
-	t, err = s.store.SetTaskStatus(ctx, t.ID, []store.TaskStatus{store.TaskWaiting}, store.TaskActive, now())
+	t, err = s.store.SetTaskStatus(ctx, t.ID, []protocol.TaskStatus{protocol.TaskStatusWaiting}, protocol.TaskStatusActive, now())
 	if errors.Is(err, store.ErrStateChanged) {
-		if t.Status == store.TaskFailed {
+		if t.Status == protocol.TaskStatusFailed {
 			r := rejectTimeout
-			return protocol.TaskRequestResult{}, protocol.TaskRejectedError{Data: &protocol.TaskRejectedData{TaskID: protocol.TaskID(t.ID), Reason: &r}}
+			return protocol.TaskRequestResult{}, protocol.TaskRejectedError{Data: &protocol.TaskRejectedData{TaskID: t.ID, Reason: &r}}
 		}
 		return protocol.TaskRequestResult{Task: task(t)}, nil
 	}
 	if err != nil {
 		return protocol.TaskRequestResult{}, storeErr("task/request: activate", err)
 	}
-	s.notifyAgents(recipients, protocol.TaskCreatedNotification{Task: task(t)}, nil)
+	s.tellAgents(recipients, protocol.TaskCreatedNotification{Task: task(t)}, nil)
 
 	res := protocol.TaskRequestResult{Task: task(t)}
 	if ic := p.InitialConversation; ic != nil {
@@ -117,26 +115,20 @@ func (h handlers) TaskRequest(ctx context.Context, c *Conn, p protocol.TaskReque
 
 // taskCreateVerdict asks the app for its verdict: accept, or reject with a reason (the
 // TaskMaster's own, or a fail-closed "timeout" / "tm_unreachable").
-func (s *Server) taskCreateVerdict(ctx context.Context, t store.Task, invitees []string, ic *protocol.InitialConversation, receivedAt time.Time) (accepted bool, reason string) {
+func (s *Server) taskCreateVerdict(ctx context.Context, t store.Task, invitees []protocol.AgentID, ic *protocol.InitialConversation, receivedAt time.Time) (accepted bool, reason string) {
 	if t.AppID == DefaultAppID {
 		return true, ""
 	}
 	received := dateTime(receivedAt)
 	params := protocol.TaskCreateParams{
-		TaskID:              protocol.TaskID(t.ID),
-		InitiatorAgentID:    protocol.AgentID(t.InitiatorAgentID),
-		InvitedAgentIDs:     agentIDs(invitees),
+		TaskID:              t.ID,
+		InitiatorAgentID:    t.InitiatorAgentID,
+		InvitedAgentIDs:     invitees,
 		InitialConversation: ic,
 		ReceivedAt:          &received,
 	}
-	var verdict protocol.TaskCreateVerdict
-	err := s.callTaskMaster(ctx, t.AppID, protocol.CallbackTaskCreate, hookTaskCreate, params, func(raw json.RawMessage) error {
-		res, err := protocol.DecodeTaskCreateResult(raw)
-		if err != nil {
-			return err
-		}
-		verdict = res.Verdict
-		return nil
+	res, err := callTaskMaster(ctx, s, t.AppID, hookTaskCreate, func(ctx context.Context, tm *protocol.TaskMasterClient) (protocol.TaskCreateResult, error) {
+		return tm.TaskCreate(ctx, params)
 	})
 	switch {
 	case err == nil:
@@ -146,7 +138,7 @@ func (s *Server) taskCreateVerdict(ctx context.Context, t store.Task, invitees [
 		s.log.Debug("task/create failed closed", "task", t.ID, "app", t.AppID, "err", err)
 		return false, rejectTMUnreachable
 	}
-	switch v := verdict.(type) {
+	switch v := res.Verdict.(type) {
 	case protocol.TaskCreateAccept:
 		return true, ""
 	case protocol.TaskCreateReject:
@@ -162,7 +154,7 @@ func (s *Server) taskCreateVerdict(ctx context.Context, t store.Task, invitees [
 // invitee is -32002 (always); with Config.ContactPolicy on, an invitee that is not in contact with the requester (either side
 // without an owner, or owners neither equal nor joined by an accepted contact) is -32005
 // listing every refused id.
-func (s *Server) taskContactGate(ctx context.Context, c *Conn, invitees []string) error {
+func (s *Server) taskContactGate(ctx context.Context, c *Conn, invitees []protocol.AgentID) error {
 	if len(invitees) == 0 {
 		return nil
 	}
@@ -170,7 +162,7 @@ func (s *Server) taskContactGate(ctx context.Context, c *Conn, invitees []string
 	if err != nil {
 		return storeErr("task/request: look up invitees", err)
 	}
-	ownerOf := make(map[string]string, len(agents))
+	ownerOf := make(map[protocol.AgentID]protocol.UserID, len(agents))
 	for _, a := range agents {
 		ownerOf[a.ID] = a.OwnerUserID
 	}
@@ -183,7 +175,7 @@ func (s *Server) taskContactGate(ctx context.Context, c *Conn, invitees []string
 		return nil
 	}
 	requester := c.Owner()
-	var refused []string
+	var refused []protocol.AgentID
 	for _, id := range invitees {
 		target := ownerOf[id]
 		if requester == "" || target == "" {
@@ -203,7 +195,7 @@ func (s *Server) taskContactGate(ctx context.Context, c *Conn, invitees []string
 		if requester == "" {
 			msg = "Contact policy requires both agents to have an owner"
 		}
-		return protocol.NotInContactsError{Message: msg, Data: &protocol.NotInContactsData{AgentIDs: agentIDs(refused)}}
+		return protocol.NotInContactsError{Message: msg, Data: &protocol.NotInContactsData{AgentIDs: refused}}
 	}
 	return nil
 }
@@ -218,7 +210,7 @@ func (h handlers) TaskList(ctx context.Context, c *Conn, p protocol.TaskListPara
 	for i, t := range res.Items {
 		out[i] = task(t)
 	}
-	return protocol.TaskListResult{Tasks: out, NextCursor: nextCursor(res.NextCursor)}, nil
+	return protocol.TaskListResult{Tasks: out, NextCursor: optString(res.NextCursor)}, nil
 }
 
 // TaskLeave removes the caller from the task and every conversation of it (task_leave
@@ -226,7 +218,7 @@ func (h handlers) TaskList(ctx context.Context, c *Conn, p protocol.TaskListPara
 // is not in is a no-op success.
 func (h handlers) TaskLeave(ctx context.Context, c *Conn, p protocol.TaskLeaveParams) (protocol.TaskLeaveResult, error) {
 	s := h.s
-	t, err := s.getTask(ctx, string(p.TaskID))
+	t, err := s.getTask(ctx, p.TaskID)
 	if err != nil {
 		return protocol.TaskLeaveResult{}, err
 	}
@@ -236,10 +228,10 @@ func (h handlers) TaskLeave(ctx context.Context, c *Conn, p protocol.TaskLeavePa
 		return protocol.TaskLeaveResult{}, err
 	}
 	if removal.Removed && removal.Remaining == 0 {
-		closed, err := s.store.SetTaskStatus(ctx, t.ID, []store.TaskStatus{store.TaskWaiting, store.TaskActive}, store.TaskClosed, now())
+		closed, err := s.store.SetTaskStatus(ctx, t.ID, []protocol.TaskStatus{protocol.TaskStatusWaiting, protocol.TaskStatusActive}, protocol.TaskStatusClosed, now())
 		switch {
 		case err == nil:
-			s.notifyAgents([]string{caller}, protocol.TaskClosedNotification{Task: task(closed)}, nil)
+			s.tellAgents([]protocol.AgentID{caller}, protocol.TaskClosedNotification{Task: task(closed)}, nil)
 		case !errors.Is(err, store.ErrStateChanged): // already terminal: nothing to close
 			return protocol.TaskLeaveResult{}, storeErr("task/leave: close", err)
 		}
@@ -252,7 +244,7 @@ func (h handlers) TaskLeave(ctx context.Context, c *Conn, p protocol.TaskLeavePa
 // and task/closed to every admitted task participant.
 func (h handlers) TaskClose(ctx context.Context, c *Conn, p protocol.TaskCloseParams) (protocol.TaskCloseResult, error) {
 	s := h.s
-	t, err := s.taskForTM(ctx, c, string(p.TaskID))
+	t, err := s.taskForTM(ctx, c, p.TaskID)
 	if err != nil {
 		return protocol.TaskCloseResult{}, err
 	}
@@ -270,21 +262,21 @@ func (h handlers) TaskClose(ctx context.Context, c *Conn, p protocol.TaskClosePa
 			s.log.Warn("conversation participants", "conversation", convID, "err", err)
 			continue
 		}
-		s.notifyConversation(convID, members, protocol.TaskConversationArchivedNotification{
-			TaskID: protocol.TaskID(t.ID), ConversationID: protocol.ConversationID(convID), ArchivedAt: dateTime(at),
+		s.tellConversation(convID, members, protocol.TaskConversationArchivedNotification{
+			TaskID: t.ID, ConversationID: convID, ArchivedAt: dateTime(at),
 		}, nil)
 	}
 	parts, err := s.store.TaskParticipants(ctx, t.ID)
 	if err != nil {
 		s.log.Warn("task participants", "task", t.ID, "err", err)
 	} else {
-		var ids []string
+		var ids []protocol.AgentID
 		for _, tp := range parts {
 			if tp.AdmittedAt != nil {
 				ids = append(ids, tp.AgentID)
 			}
 		}
-		s.notifyAgents(ids, protocol.TaskClosedNotification{Task: task(t)}, nil)
+		s.tellAgents(ids, protocol.TaskClosedNotification{Task: task(t)}, nil)
 	}
 	return protocol.TaskCloseResult{Task: task(t)}, nil
 }
@@ -292,11 +284,11 @@ func (h handlers) TaskClose(ctx context.Context, c *Conn, p protocol.TaskClosePa
 // TaskAddParticipant admits an agent into the task (upsert; no notification).
 func (h handlers) TaskAddParticipant(ctx context.Context, c *Conn, p protocol.TaskAddParticipantParams) (protocol.TaskAddParticipantResult, error) {
 	s := h.s
-	t, err := s.taskForTM(ctx, c, string(p.TaskID))
+	t, err := s.taskForTM(ctx, c, p.TaskID)
 	if err != nil {
 		return protocol.TaskAddParticipantResult{}, err
 	}
-	tp, err := s.store.AddTaskParticipant(ctx, t.ID, string(p.AgentID), now())
+	tp, err := s.store.AddTaskParticipant(ctx, t.ID, p.AgentID, now())
 	if errors.Is(err, store.ErrNotFound) {
 		return protocol.TaskAddParticipantResult{}, protocol.NotFoundError{Message: "Agent not found"}
 	}
@@ -310,11 +302,11 @@ func (h handlers) TaskAddParticipant(ctx context.Context, c *Conn, p protocol.Ta
 // with a tm_remove notice per conversation (Q10). Removing a non-participant is a no-op.
 func (h handlers) TaskRemoveParticipant(ctx context.Context, c *Conn, p protocol.TaskRemoveParticipantParams) (protocol.TaskRemoveParticipantResult, error) {
 	s := h.s
-	t, err := s.taskForTM(ctx, c, string(p.TaskID))
+	t, err := s.taskForTM(ctx, c, p.TaskID)
 	if err != nil {
 		return protocol.TaskRemoveParticipantResult{}, err
 	}
-	if _, err := s.removeFromTask(ctx, t.ID, string(p.AgentID), protocol.ParticipantRemovedReasonTMRemove); err != nil {
+	if _, err := s.removeFromTask(ctx, t.ID, p.AgentID, protocol.ParticipantRemovedReasonTMRemove); err != nil {
 		return protocol.TaskRemoveParticipantResult{}, err
 	}
 	return protocol.TaskRemoveParticipantResult{}, nil
@@ -323,7 +315,7 @@ func (h handlers) TaskRemoveParticipant(ctx context.Context, c *Conn, p protocol
 // removeFromTask removes agentID from the task and, atomically, from every conversation of
 // it; per conversation left it unsubscribes the agent's connections and sends
 // task/conversation/participants/removed to the pre-change membership.
-func (s *Server) removeFromTask(ctx context.Context, taskID, agentID string, reason protocol.ParticipantRemovedReason) (store.ParticipantRemoval, error) {
+func (s *Server) removeFromTask(ctx context.Context, taskID protocol.TaskID, agentID protocol.AgentID, reason protocol.ParticipantRemovedReason) (store.ParticipantRemoval, error) {
 	removal, err := s.store.RemoveTaskParticipant(ctx, taskID, agentID)
 	if errors.Is(err, store.ErrNotFound) {
 		return removal, protocol.NotFoundError{Message: "Task not found"}
@@ -347,26 +339,25 @@ func (s *Server) removeFromTask(ctx context.Context, taskID, agentID string, rea
 // sets, the remaining members get task/conversation/participants/removed through the
 // subscription gate and the removed agent gets it on every live connection (bypassing the
 // gate it just lost).
-func (s *Server) conversationMemberRemoved(taskID, convID, removed string, remaining []string, reason protocol.ParticipantRemovedReason) {
+func (s *Server) conversationMemberRemoved(taskID protocol.TaskID, convID protocol.ConversationID, removed protocol.AgentID, remaining []protocol.AgentID, reason protocol.ParticipantRemovedReason) {
 	s.unsubscribeAgent(convID, removed)
 	n := protocol.TaskConversationParticipantsRemovedNotification{
-		TaskID: protocol.TaskID(taskID), ConversationID: protocol.ConversationID(convID),
-		RemovedAgentID: protocol.AgentID(removed), Reason: reason,
+		TaskID: taskID, ConversationID: convID, RemovedAgentID: removed, Reason: reason,
 	}
-	others := make([]string, 0, len(remaining))
+	others := make([]protocol.AgentID, 0, len(remaining))
 	for _, id := range remaining {
 		if id != removed {
 			others = append(others, id)
 		}
 	}
-	s.notifyConversation(convID, others, n, nil)
-	s.notifyAgents([]string{removed}, n, nil)
+	s.tellConversation(convID, others, n, nil)
+	s.tellAgents([]protocol.AgentID{removed}, n, nil)
 }
 
 // uniqueExcept returns ids without duplicates and without skip, in first-seen order.
-func uniqueExcept(ids []string, skip string) []string {
-	seen := make(map[string]bool, len(ids))
-	out := make([]string, 0, len(ids))
+func uniqueExcept(ids []protocol.AgentID, skip protocol.AgentID) []protocol.AgentID {
+	seen := make(map[protocol.AgentID]bool, len(ids))
+	out := make([]protocol.AgentID, 0, len(ids))
 	for _, id := range ids {
 		if id == skip || seen[id] {
 			continue

@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/moltzap/moltzap-go/generated/protocol"
+	"github.com/moltzap/moltzap-go/generated/protocol/protocoltest"
 	"github.com/moltzap/moltzap-go/runtime/rpc"
 	"github.com/moltzap/moltzap-go/runtime/server"
 	"github.com/moltzap/moltzap-go/runtime/store/sqlite"
@@ -235,7 +236,7 @@ func (p *peer) waitNote(method string, match func(json.RawMessage) bool, out any
 		for ; seen < len(notes); seen++ {
 			n := notes[seen]
 			if n.Method == method && (match == nil || match(n.Params)) {
-				if err := protocol.Validate(mustSchema(method), n.Params); err != nil {
+				if err := protocoltest.ValidateReference(mustSchema(method), n.Params); err != nil {
 					p.t.Fatalf("%s notification fails its schema: %v", method, err)
 				}
 				if out != nil {
@@ -309,7 +310,7 @@ func noteNames(ns []wire.Frame) string {
 }
 
 func mustSchema(method string) string {
-	ref, ok := protocol.NotificationSchema(method)
+	ref, ok := protocoltest.NotificationSchema(method)
 	if !ok {
 		panic("no schema for notification " + method)
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+	"github.com/moltzap/moltzap-go/generated/protocol"
 	"github.com/moltzap/moltzap-go/runtime/store"
 )
 
@@ -80,21 +81,21 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
 }
 
 type registerRequest struct {
-	Name        string  `json:"name"`
-	Description *string `json:"description"`
-	InviteCode  *string `json:"inviteCode"`
-	OwnerUserID *string `json:"ownerUserId"` // admin endpoint only
+	Name        protocol.AgentName `json:"name"`
+	Description *string            `json:"description"`
+	InviteCode  *string            `json:"inviteCode"`
+	OwnerUserID *string            `json:"ownerUserId"` // admin endpoint only
 }
 
 type registerResponse struct {
-	AgentID    string `json:"agentId"`
-	APIKey     string `json:"apiKey"`
-	ClaimToken string `json:"claimToken"`
-	ClaimURL   string `json:"claimUrl"`
+	AgentID    protocol.AgentID `json:"agentId"`
+	APIKey     string           `json:"apiKey"`
+	ClaimToken string           `json:"claimToken"`
+	ClaimURL   string           `json:"claimUrl"`
 }
 
 func (r registerRequest) valid() bool {
-	if !agentNamePattern.MatchString(r.Name) {
+	if !agentNamePattern.MatchString(string(r.Name)) {
 		return false
 	}
 	if r.Description != nil && len([]rune(*r.Description)) > 500 {
@@ -145,7 +146,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (s *Server) createAgent(r *http.Request, req registerRequest, owner string) (registerResponse, error) {
+func (s *Server) createAgent(r *http.Request, req registerRequest, owner protocol.UserID) (registerResponse, error) {
 	key, err := newAPIKey()
 	if err != nil {
 		return registerResponse{}, err
@@ -154,7 +155,7 @@ func (s *Server) createAgent(r *http.Request, req registerRequest, owner string)
 	if err != nil {
 		return registerResponse{}, err
 	}
-	a := store.Agent{ID: newID(), Name: req.Name, OwnerUserID: owner, Status: store.AgentActive,
+	a := store.Agent{ID: newID[protocol.AgentID](), Name: req.Name, OwnerUserID: owner, Status: protocol.AgentStatusActive,
 		APIKeyID: key.KeyID, APIKeySecretHash: key.SecretHash, ClaimToken: token, CreatedAt: now()}
 	if req.Description != nil {
 		a.Description = *req.Description
@@ -164,6 +165,11 @@ func (s *Server) createAgent(r *http.Request, req registerRequest, owner string)
 		return registerResponse{}, fmt.Errorf("create agent: %w", err)
 	}
 	return registerResponse{AgentID: a.ID, APIKey: key.Full, ClaimToken: token, ClaimURL: claimURL(r)}, nil
+}
+
+type claimResponse struct {
+	AgentID     protocol.AgentID `json:"agentId"`
+	OwnerUserID protocol.UserID  `json:"ownerUserId"`
 }
 
 type claimRequest struct {
@@ -186,7 +192,7 @@ func (s *Server) claim(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusForbidden, "Invalid or missing invite code", "")
 		return
 	}
-	owner := strings.ToLower(req.OwnerUserID)
+	owner := protocol.UserID(strings.ToLower(req.OwnerUserID))
 	a, first, err := s.store.ClaimAgent(r.Context(), req.ClaimToken, owner, now())
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -207,7 +213,7 @@ func (s *Server) claim(w http.ResponseWriter, r *http.Request) {
 	if first {
 		status = http.StatusCreated
 	}
-	writeJSON(w, status, map[string]string{"agentId": a.ID, "ownerUserId": a.OwnerUserID})
+	writeJSON(w, status, claimResponse{AgentID: a.ID, OwnerUserID: a.OwnerUserID})
 }
 
 // adminRegister is POST /api/v1/admin/register-agent: register or rotate, optionally pre-claimed.
@@ -232,9 +238,9 @@ func (s *Server) adminRegister(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusForbidden, "Invalid or missing invite code", "")
 		return
 	}
-	owner := ""
+	var owner protocol.UserID // "" = unclaimed
 	if req.OwnerUserID != nil {
-		owner = strings.ToLower(*req.OwnerUserID)
+		owner = protocol.UserID(strings.ToLower(*req.OwnerUserID))
 	}
 	resp, err := s.createAgent(r, req, owner)
 	if err == nil {
@@ -249,7 +255,7 @@ func (s *Server) adminRegister(w http.ResponseWriter, r *http.Request) {
 	s.rotateKey(w, r, req.Name, owner)
 }
 
-func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request, name, owner string) {
+func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request, name protocol.AgentName, owner protocol.UserID) {
 	key, err := newAPIKey()
 	if err != nil {
 		fail(w, http.StatusInternalServerError, "Registration failed", "")

@@ -103,7 +103,18 @@ func TestAdminRegistration(t *testing.T) {
 func TestHealthAndMetrics(t *testing.T) {
 	e := newEnv(t)
 	e.dial()
-	code, body := get(t, e.http.URL+"/health")
+	// The server counts the socket once its upgrade returns, which may be just after the
+	// client's handshake completes.
+	var (
+		code int
+		body string
+	)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		code, body = get(t, e.http.URL+"/health")
+		if strings.Contains(body, `"connections":1`) || time.Now().After(deadline) {
+			break
+		}
+	}
 	if code != 200 || !strings.Contains(body, `"status":"ok"`) || !strings.Contains(body, `"connections":1`) {
 		t.Fatalf("health: %d %s", code, body)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/moltzap/moltzap-go/generated/protocol"
 	"github.com/moltzap/moltzap-go/runtime/store"
 	"github.com/moltzap/moltzap-go/runtime/store/sqlite"
 )
@@ -16,8 +17,8 @@ func TestPromoteRollsBackOnClosedConnection(t *testing.T) {
 	c := &Conn{id: "c1"}
 	m.add(c)
 	m.remove(c) // the socket ended first
-	a := store.Agent{ID: "a1", Status: store.AgentActive}
-	if m.promote(c, a, []string{"conv"}) {
+	a := store.Agent{ID: "a1", Status: protocol.AgentStatusActive}
+	if m.promote(c, a, []protocol.ConversationID{"conv"}) {
 		t.Fatal("a closed connection was promoted")
 	}
 	if c.Authenticated() || len(m.ofAgent("a1")) != 0 || m.online("a1") {
@@ -26,7 +27,7 @@ func TestPromoteRollsBackOnClosedConnection(t *testing.T) {
 	// An open connection is promoted once; a second promotion changes nothing.
 	d := &Conn{id: "c2"}
 	m.add(d)
-	if !m.promote(d, a, []string{"conv"}) || !d.Authenticated() || !d.subscribed("conv") || len(m.ofAgent("a1")) != 1 {
+	if !m.promote(d, a, []protocol.ConversationID{"conv"}) || !d.Authenticated() || !d.subscribed("conv") || len(m.ofAgent("a1")) != 1 {
 		t.Fatal("promotion of an open connection failed")
 	}
 	if m.promote(d, store.Agent{ID: "other"}, nil) || d.AgentID() != "a1" {
@@ -50,7 +51,7 @@ func BenchmarkDispatchPing(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer s.Shutdown(context.Background())
-	c := &Conn{id: "bench", srv: s, authed: true, agentID: "a", status: store.AgentActive}
+	c := &Conn{id: "bench", srv: s, authed: true, agentID: "a", status: protocol.AgentStatusActive}
 	params := json.RawMessage(`{}`)
 	ctx := context.Background()
 	b.ReportAllocs()

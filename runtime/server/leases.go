@@ -18,8 +18,8 @@ var _ lease.Events = leaseEvents{}
 // Released sends dispatch/release to the recipient connection bound to the lease only.
 func (e leaseEvents) Released(l lease.Lease, verdict protocol.DispatchAdmissionDecision, leaseTimeoutMs *int64) {
 	e.s.notifyConn(e.s.conns.byID(l.RecipientConnID), protocol.DispatchReleaseNotification{
-		DispatchID:     protocol.DispatchID(l.DispatchID),
-		LeaseID:        protocol.LeaseID(l.LeaseID),
+		DispatchID:     l.DispatchID,
+		LeaseID:        l.LeaseID,
 		Verdict:        verdict,
 		LeaseTimeoutMs: leaseTimeoutMs,
 	})
@@ -51,7 +51,7 @@ func (e leaseEvents) ActivityChanged(connID string) {
 // leaseError maps a lease registry error of Claim to its wire error (REFERENCE 12.6):
 // unknown lease -32002 "lease <id> not found"; wrong state -32001 {reason: LeaseInvalid,
 // state, expected}; other recipient or conversation -32001 {reason: LeaseMismatch}.
-func leaseError(leaseID string, err error) error {
+func leaseError(leaseID protocol.LeaseID, err error) error {
 	if errors.Is(err, lease.ErrNotFound) {
 		return protocol.NotFoundError{Message: fmt.Sprintf("lease %s not found", leaseID)}
 	}

@@ -117,9 +117,10 @@ func TestSweeperFailsStrandedWaitingTasks(t *testing.T) {
 	e := &env{t: t, srv: srv, http: hs, ws: "ws" + strings.TrimPrefix(hs.URL, "http") + "/ws"}
 	a := e.register("alice")
 	p := e.connectAs(a)
-	taskID := "0190a1b2-0000-7000-8000-00000000abcd"
-	if _, err := st.CreateTask(context.Background(), store.Task{ID: taskID, AppID: server.DefaultAppID, InitiatorAgentID: a.ID,
-		Status: store.TaskWaiting, CreatedAt: time.Now().Add(-time.Minute)}, []string{a.ID}); err != nil {
+	const taskID = "0190a1b2-0000-7000-8000-00000000abcd"
+	agentID := protocol.AgentID(a.ID)
+	if _, err := st.CreateTask(context.Background(), store.Task{ID: taskID, AppID: server.DefaultAppID, InitiatorAgentID: agentID,
+		Status: protocol.TaskStatusWaiting, CreatedAt: time.Now().Add(-time.Minute)}, []protocol.AgentID{agentID}); err != nil {
 		t.Fatal(err)
 	}
 	var n protocol.TaskFailedNotification
@@ -128,7 +129,7 @@ func TestSweeperFailsStrandedWaitingTasks(t *testing.T) {
 		t.Fatalf("task/failed %+v, want reason timeout", n)
 	}
 	got, err := st.GetTask(context.Background(), taskID)
-	if err != nil || got.Status != store.TaskFailed || got.EndedAt == nil {
+	if err != nil || got.Status != protocol.TaskStatusFailed || got.EndedAt == nil {
 		t.Fatalf("stranded task after the sweep: %+v %v", got, err)
 	}
 }

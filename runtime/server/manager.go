@@ -3,6 +3,7 @@ package server
 import (
 	"sync"
 
+	"github.com/moltzap/moltzap-go/generated/protocol"
 	"github.com/moltzap/moltzap-go/runtime/store"
 )
 
@@ -10,11 +11,11 @@ import (
 type connManager struct {
 	mu      sync.RWMutex
 	conns   map[string]*Conn
-	byAgent map[string]map[string]*Conn
+	byAgent map[protocol.AgentID]map[string]*Conn
 }
 
 func newConnManager() *connManager {
-	return &connManager{conns: map[string]*Conn{}, byAgent: map[string]map[string]*Conn{}}
+	return &connManager{conns: map[string]*Conn{}, byAgent: map[protocol.AgentID]map[string]*Conn{}}
 }
 
 func (m *connManager) add(c *Conn) {
@@ -26,7 +27,7 @@ func (m *connManager) add(c *Conn) {
 // promote atomically turns an open connection into an agent connection: identity,
 // subscription set and endpoint registration change together or not at all. It reports
 // false when the connection closed meanwhile (nothing is left registered).
-func (m *connManager) promote(c *Conn, a store.Agent, convIDs []string) bool {
+func (m *connManager) promote(c *Conn, a store.Agent, convIDs []protocol.ConversationID) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c.mu.Lock()
@@ -35,7 +36,7 @@ func (m *connManager) promote(c *Conn, a store.Agent, convIDs []string) bool {
 		return false
 	}
 	c.authed, c.agentID, c.status, c.owner = true, a.ID, a.Status, a.OwnerUserID
-	c.convs = make(map[string]struct{}, len(convIDs))
+	c.convs = make(map[protocol.ConversationID]struct{}, len(convIDs))
 	for _, id := range convIDs {
 		c.convs[id] = struct{}{}
 	}
@@ -49,7 +50,7 @@ func (m *connManager) promote(c *Conn, a store.Agent, convIDs []string) bool {
 }
 
 // remove drops a connection from the map and the resolver; it reports the agent it served.
-func (m *connManager) remove(c *Conn) (agentID string) {
+func (m *connManager) remove(c *Conn) (agentID protocol.AgentID) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c.mu.Lock()
@@ -67,7 +68,7 @@ func (m *connManager) remove(c *Conn) (agentID string) {
 }
 
 // ofAgent returns the live connections of an agent.
-func (m *connManager) ofAgent(agentID string) []*Conn {
+func (m *connManager) ofAgent(agentID protocol.AgentID) []*Conn {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	set := m.byAgent[agentID]
@@ -78,18 +79,24 @@ func (m *connManager) ofAgent(agentID string) []*Conn {
 	return out
 }
 
-// ofAgents returns the live connections of several agents (each agent once).
-func (m *connManager) ofAgents(agentIDs []string) []*Conn {
+// ofAgents returns the live connections of several agents (each agent once). The ids are
+// plain strings for notify.go's fan-out; ofAgentIDs takes protocol ids.
+func (m *connManager) ofAgents(agentIDs []string) []*Conn { return connsOf(m, agentIDs) }
+
+// ofAgentIDs returns the live connections of several agents (each agent once).
+func (m *connManager) ofAgentIDs(agentIDs []protocol.AgentID) []*Conn { return connsOf(m, agentIDs) }
+
+func connsOf[T ~string](m *connManager, agentIDs []T) []*Conn {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	seen := make(map[string]bool, len(agentIDs))
+	seen := make(map[T]bool, len(agentIDs))
 	var out []*Conn
 	for _, id := range agentIDs {
 		if seen[id] {
 			continue
 		}
 		seen[id] = true
-		for _, c := range m.byAgent[id] {
+		for _, c := range m.byAgent[protocol.AgentID(id)] {
 			out = append(out, c)
 		}
 	}
@@ -118,7 +125,7 @@ func (m *connManager) count() int {
 	return len(m.conns)
 }
 
-func (m *connManager) online(agentID string) bool {
+func (m *connManager) online(agentID protocol.AgentID) bool {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	return len(m.byAgent[agentID]) > 0

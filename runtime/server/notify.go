@@ -1,25 +1,18 @@
 package server
 
 import (
-	"encoding/json"
-
 	"github.com/moltzap/moltzap-go/generated/protocol"
 	"github.com/moltzap/moltzap-go/runtime/wire"
 )
 
-// encodeNotification encodes a notification frame once, for every recipient. A value that
-// fails its schema is a server bug: it is logged and nothing is sent.
+// encodeNotification encodes a notification frame once, for every recipient. The params are
+// decoded back with the generated decoder, so a value that fails its schema (a server bug) is
+// logged and nothing is sent.
 func (s *Server) encodeNotification(n protocol.Notification) []byte {
-	params, err := json.Marshal(n)
-	if err != nil {
-		s.log.Error("encode notification", "method", n.Method(), "err", err)
+	params := n.AppendJSON(make([]byte, 0, 256))
+	if _, err := protocol.DecodeNotification(n.Method(), params); err != nil {
+		s.log.Error("notification fails its schema", "method", n.Method(), "err", err)
 		return nil
-	}
-	if ref, ok := protocol.NotificationSchema(n.Method()); ok {
-		if err := protocol.Validate(ref, params); err != nil {
-			s.log.Error("notification fails its schema", "method", n.Method(), "err", err)
-			return nil
-		}
 	}
 	return wire.EncodeNotification(n.Method(), params)
 }

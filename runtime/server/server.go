@@ -164,7 +164,7 @@ func (h connHandler) HandleRequest(ctx context.Context, method string, params js
 func (h connHandler) dispatch(ctx context.Context, method string, params json.RawMessage) (json.RawMessage, error) {
 	s := h.c.srv
 	if agent := h.c.AgentID(); agent != "" {
-		if ok, retry := s.reqLimit.Allow(agent); !ok {
+		if ok, retry := s.reqLimit.Allow(string(agent)); !ok {
 			return nil, rateLimited(retry)
 		}
 	}
@@ -181,17 +181,20 @@ func rateLimited(retry time.Duration) error {
 // now is the server clock, truncated to milliseconds like the wire.
 func now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
 
-// newID mints a time-ordered UUIDv7.
-func newID() string {
+// newID mints a time-ordered UUIDv7 as an id of type T.
+func newID[T ~string]() T {
 	id, err := uuid.NewV7()
 	if err != nil {
-		return uuid.NewString()
+		return T(uuid.NewString())
 	}
-	return id.String()
+	return T(id.String())
 }
 
 // handlers implements protocol.ServerHandlers; its methods live in one file per area.
 type handlers struct {
-	protocol.UnimplementedServerHandlers[*Conn] // TEMPORARY while areas land; removed once every method is implemented
-	s                                           *Server
+	s *Server
 }
+
+// The generated dispatcher needs every method of the catalog: a missing handler does not
+// compile.
+var _ protocol.ServerHandlers[*Conn] = handlers{}

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/moltzap/moltzap-go/generated/protocol"
-	"github.com/moltzap/moltzap-go/runtime/store"
 )
 
 // sweepLoop fails tasks stranded in waiting (a crash between insert and verdict, Q26).
@@ -41,8 +40,8 @@ func (s *Server) sweepWaitingTasks(ctx context.Context) {
 }
 
 // failTask moves a waiting task to failed and tells its participants (task/failed).
-func (s *Server) failTask(ctx context.Context, taskID, reason string) {
-	if _, err := s.store.SetTaskStatus(ctx, taskID, []store.TaskStatus{store.TaskWaiting}, store.TaskFailed, now()); err != nil {
+func (s *Server) failTask(ctx context.Context, taskID protocol.TaskID, reason string) {
+	if _, err := s.store.SetTaskStatus(ctx, taskID, []protocol.TaskStatus{protocol.TaskStatusWaiting}, protocol.TaskStatusFailed, now()); err != nil {
 		s.log.Debug("fail task", "task", taskID, "err", err)
 		return
 	}
@@ -51,13 +50,13 @@ func (s *Server) failTask(ctx context.Context, taskID, reason string) {
 		s.log.Warn("task participants", "task", taskID, "err", err)
 		return
 	}
-	ids := make([]string, len(parts))
+	ids := make([]protocol.AgentID, len(parts))
 	for i, p := range parts {
 		ids[i] = p.AgentID
 	}
-	n := protocol.TaskFailedNotification{TaskID: protocol.TaskID(taskID)}
+	n := protocol.TaskFailedNotification{TaskID: taskID}
 	if reason != "" {
 		n.Reason = &reason
 	}
-	s.notifyAgents(ids, n, nil)
+	s.tellAgents(ids, n, nil)
 }

@@ -1,5 +1,7 @@
 package store
 
+import "github.com/moltzap/moltzap-go/generated/protocol"
+
 // DefaultLimit is the page size used when a limit is zero or negative.
 const DefaultLimit = 50
 
@@ -8,7 +10,7 @@ type Page struct {
 	// Limit is the maximum number of items; <= 0 means DefaultLimit.
 	Limit int
 	// Cursor is the NextCursor of the previous page, or "" for the first.
-	Cursor string
+	Cursor protocol.Cursor
 }
 
 // EffectiveLimit returns the limit to apply.
@@ -26,5 +28,5 @@ func EffectiveLimit(limit int) int {
 type PageResult[T any] struct {
 	Items []T
 	// NextCursor fetches the next page; "" means this is the last page.
-	NextCursor string
+	NextCursor protocol.Cursor
 }

@@ -1,19 +1,20 @@
 package store
 
-import "testing"
+import (
+	"testing"
 
-func TestValid(t *testing.T) {
-	for _, s := range []AgentStatus{AgentPendingClaim, AgentActive, AgentSuspended} {
-		if !s.Valid() {
-			t.Errorf("%q not valid", s)
-		}
-	}
-	if AgentStatus("x").Valid() || TaskStatus("").Valid() || ConversationType("channel").Valid() {
-		t.Error("unknown value reported valid")
-	}
-	for _, s := range []TaskStatus{TaskWaiting, TaskActive, TaskFailed, TaskClosed} {
-		if !s.Valid() || s.Terminal() != (s == TaskFailed || s == TaskClosed) {
-			t.Errorf("%q: Valid/Terminal wrong", s)
+	"github.com/moltzap/moltzap-go/generated/protocol"
+)
+
+func TestTerminal(t *testing.T) {
+	for s, want := range map[protocol.TaskStatus]bool{
+		protocol.TaskStatusWaiting: false,
+		protocol.TaskStatusActive:  false,
+		protocol.TaskStatusFailed:  true,
+		protocol.TaskStatusClosed:  true,
+	} {
+		if got := (Task{Status: s}).Terminal(); got != want {
+			t.Errorf("Task{Status: %q}.Terminal() = %v, want %v", s, got, want)
 		}
 	}
 }
@@ -27,9 +28,9 @@ func TestEffectiveLimit(t *testing.T) {
 }
 
 func TestContactPerspective(t *testing.T) {
-	c := Contact{ID: "c", OwnerUserID: "req", ContactUserID: "tgt", Direction: ContactOutgoing}
+	c := Contact{ID: "c", OwnerUserID: "req", ContactUserID: "tgt", Direction: protocol.ContactDirectionOutgoing}
 	in, ok := c.ForViewer("tgt")
-	if !ok || in.OwnerUserID != "tgt" || in.ContactUserID != "req" || in.Direction != ContactIncoming {
+	if !ok || in.OwnerUserID != "tgt" || in.ContactUserID != "req" || in.Direction != protocol.ContactDirectionIncoming {
 		t.Fatalf("ForViewer(target) = %+v", in)
 	}
 	if in.RequesterUserID() != "req" || in.TargetUserID() != "tgt" {
@@ -38,10 +39,13 @@ func TestContactPerspective(t *testing.T) {
 	if back, _ := in.ForViewer("req"); back != c {
 		t.Fatalf("round trip = %+v", back)
 	}
+	if _, ok := c.ForViewer("other"); ok {
+		t.Fatal("ForViewer(stranger) reported a party of the edge")
+	}
 }
 
 func TestCanSee(t *testing.T) {
-	m := Message{SenderID: "a", Decision: Decision{Tag: DecisionForward, Recipients: []string{"b"}}}
+	m := Message{SenderID: "a", Decision: Decision{Tag: DecisionForward, Recipients: []protocol.AgentID{"b"}}}
 	cases := []struct {
 		v    MessageViewer
 		want bool

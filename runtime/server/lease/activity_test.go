@@ -8,7 +8,7 @@ import (
 
 func TestActiveForConnAndActivityChanged(t *testing.T) {
 	r, rec := newTest(t, Options{})
-	activity := func() int { return len(rec.of("activity", "c1")) }
+	activity := func() int { return len(rec.activity("c1")) }
 	step := func(name string, wantActive, wantEvents int) {
 		t.Helper()
 		barrier(t, r, rec)
@@ -54,7 +54,7 @@ func TestActivityChangedOnTTLExpiry(t *testing.T) {
 	l := r.Mint(binding("c1"))
 	mustResolve(t, r, l.LeaseID, grant(30))
 	waitFor(t, "expiry", func() bool { return len(rec.of("expired", l.LeaseID)) == 1 })
-	waitFor(t, "activity", func() bool { return len(rec.of("activity", "c1")) == 2 })
+	waitFor(t, "activity", func() bool { return len(rec.activity("c1")) == 2 })
 	if got := r.ActiveForConn("c1"); got != 0 {
 		t.Fatalf("ActiveForConn = %d after expiry", got)
 	}
@@ -75,7 +75,7 @@ func TestEventOrderPerLease(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "expiry", func() bool { return len(rec.of("expired", l.LeaseID)) == 1 })
-	waitFor(t, "activity", func() bool { return len(rec.of("activity", "c1")) == 2 })
+	waitFor(t, "activity", func() bool { return len(rec.activity("c1")) == 2 })
 
 	var kinds []string
 	for _, ev := range rec.all() {

@@ -46,7 +46,10 @@ func TestClaimMismatch(t *testing.T) {
 	r, _ := newTest(t, Options{})
 	l := r.Mint(binding("c1"))
 	mustResolve(t, r, l.LeaseID, grant(60000))
-	for _, c := range []struct{ sender, conv string }{
+	for _, c := range []struct {
+		sender protocol.AgentID
+		conv   protocol.ConversationID
+	}{
 		{"0197a000-0000-7000-8000-0000000000ff", l.ConversationID},
 		{l.RecipientAgentID, "0197a000-0000-7000-8000-0000000000ee"},
 	} {
@@ -60,7 +63,7 @@ func TestClaimMismatch(t *testing.T) {
 	}
 	wantState(t, r, l.LeaseID, protocol.LeaseStateGRANTED)
 	// Ids compare case-insensitively.
-	got, err := r.Claim(strings.ToUpper(l.LeaseID), strings.ToUpper(l.RecipientAgentID), strings.ToUpper(l.ConversationID))
+	got, err := r.Claim(upper(l.LeaseID), upper(l.RecipientAgentID), upper(l.ConversationID))
 	if err != nil || got.State != protocol.LeaseStateCLAIMED {
 		t.Fatalf("upper-case Claim = %+v, %v", got, err)
 	}

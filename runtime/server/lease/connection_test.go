@@ -23,7 +23,7 @@ func TestConnectionClosedPerState(t *testing.T) {
 
 	r.ConnectionClosed("c1")
 
-	want := map[string]protocol.LeaseState{
+	want := map[protocol.LeaseID]protocol.LeaseState{
 		pending.LeaseID: protocol.LeaseStateABANDONED,
 		granted.LeaseID: protocol.LeaseStateEXPIRED,
 		held.LeaseID:    protocol.LeaseStateEXPIRED,

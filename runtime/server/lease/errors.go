@@ -38,7 +38,7 @@ var (
 // allow it (Claim needs GRANTED; Consume and Unclaim need CLAIMED).
 type InvalidStateError struct {
 	// LeaseID is the lease the operation named.
-	LeaseID string
+	LeaseID protocol.LeaseID
 	// State is the lease's current state.
 	State protocol.LeaseState
 	// Expected lists the states that would have been accepted.
@@ -78,6 +78,6 @@ func ForbiddenData(err error) (data protocol.ForbiddenData, ok bool) {
 }
 
 // notFound wraps ErrNotFound with the lease id.
-func notFound(leaseID string) error {
+func notFound(leaseID protocol.LeaseID) error {
 	return fmt.Errorf("lease %s: %w", leaseID, ErrNotFound)
 }

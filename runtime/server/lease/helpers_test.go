@@ -2,6 +2,7 @@ package lease
 
 import (
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -50,15 +51,22 @@ func (r *recorder) all() []recEvent {
 	return append([]recEvent(nil), r.events...)
 }
 
-// of returns the recorded events of one kind for one lease (kind
-// "activity" is matched by connection id instead).
-func (r *recorder) of(kind, id string) []recEvent {
+// of returns the recorded events of one kind for one lease.
+func (r *recorder) of(kind string, id protocol.LeaseID) []recEvent {
 	var out []recEvent
 	for _, ev := range r.all() {
-		if ev.kind != kind {
-			continue
+		if ev.kind == kind && kind != "activity" && ev.lease.LeaseID == id {
+			out = append(out, ev)
 		}
-		if (kind == "activity" && ev.connID == id) || (kind != "activity" && ev.lease.LeaseID == id) {
+	}
+	return out
+}
+
+// activity returns the recorded ActivityChanged calls for one connection.
+func (r *recorder) activity(connID string) []recEvent {
+	var out []recEvent
+	for _, ev := range r.all() {
+		if ev.kind == "activity" && ev.connID == connID {
 			out = append(out, ev)
 		}
 	}
@@ -122,7 +130,7 @@ func deny(reason string) protocol.DispatchDeny { return protocol.DispatchDeny{Re
 
 func hold(reason string) protocol.DispatchHold { return protocol.DispatchHold{Reason: &reason} }
 
-func mustResolve(t *testing.T, r *Registry, id string, v protocol.DispatchAdmissionDecision) Resolution {
+func mustResolve(t *testing.T, r *Registry, id protocol.LeaseID, v protocol.DispatchAdmissionDecision) Resolution {
 	t.Helper()
 	res, err := r.Resolve(id, v)
 	if err != nil {
@@ -140,8 +148,11 @@ func mustClaim(t *testing.T, r *Registry, l Lease) Lease {
 	return got
 }
 
+// upper returns id in upper case (ids compare case-insensitively).
+func upper[T ~string](id T) T { return T(strings.ToUpper(string(id))) }
+
 // stateOf returns the current state of a lease, failing if it is gone.
-func stateOf(t *testing.T, r *Registry, id string) protocol.LeaseState {
+func stateOf(t *testing.T, r *Registry, id protocol.LeaseID) protocol.LeaseState {
 	t.Helper()
 	l, ok := r.GetLease(id)
 	if !ok {
@@ -150,7 +161,7 @@ func stateOf(t *testing.T, r *Registry, id string) protocol.LeaseState {
 	return l.State
 }
 
-func wantState(t *testing.T, r *Registry, id string, want protocol.LeaseState) {
+func wantState(t *testing.T, r *Registry, id protocol.LeaseID, want protocol.LeaseState) {
 	t.Helper()
 	if got := stateOf(t, r, id); got != want {
 		t.Fatalf("lease state = %s, want %s", got, want)

@@ -7,15 +7,15 @@ import (
 	"github.com/google/uuid"
 )
 
-// newID returns a fresh lowercase UUIDv7.
-func newID() string {
+// newID returns a fresh lowercase UUIDv7 as an id of type T.
+func newID[T ~string]() T {
 	if id, err := uuid.NewV7(); err == nil {
-		return id.String()
+		return T(id.String())
 	}
 	// uuid.NewV7 only fails when crypto/rand fails, which it never does
 	// since Go 1.24 (rand.Read then aborts the program instead). Build a
 	// version 7 id by hand so Mint stays infallible.
-	return fallbackV7(time.Now())
+	return T(fallbackV7(time.Now()))
 }
 
 // fallbackV7 builds a UUIDv7 from now and crypto/rand without a sequence

@@ -11,7 +11,7 @@ import (
 type Binding struct {
 	// RecipientAgentID is the agent that requested admission; only it may
 	// spend the lease.
-	RecipientAgentID string
+	RecipientAgentID protocol.AgentID
 	// RecipientConnID is the connection that made dispatch/request; it gets
 	// dispatch/release and its close abandons or expires the lease.
 	RecipientConnID string
@@ -19,11 +19,11 @@ type Binding struct {
 	// it gets dispatches/consumed and dispatches/expired.
 	ModeratorConnID string
 	// TaskID is the conversation's task.
-	TaskID string
+	TaskID protocol.TaskID
 	// ConversationID is the conversation of the message.
-	ConversationID string
+	ConversationID protocol.ConversationID
 	// AppID is the task's app.
-	AppID string
+	AppID protocol.AppID
 }
 
 // Lease is a snapshot of one lease. Snapshots are values: later transitions
@@ -33,9 +33,9 @@ type Lease struct {
 	// Binding is the immutable mint-time binding.
 	Binding
 	// LeaseID is the lease id (lowercase UUIDv7).
-	LeaseID string
+	LeaseID protocol.LeaseID
 	// DispatchID is the dispatch id (lowercase UUIDv7).
-	DispatchID string
+	DispatchID protocol.DispatchID
 	// State is the lease state at the time of the snapshot.
 	State protocol.LeaseState
 	// Verdict is the verdict as reported in dispatch/release (a grant always
@@ -50,7 +50,7 @@ type Lease struct {
 	// ExpiredAt is when the lease expired; zero if it did not.
 	ExpiredAt time.Time
 	// ConsumedMessageID is the reply that consumed the lease; "" if none.
-	ConsumedMessageID string
+	ConsumedMessageID protocol.MessageID
 	// LeaseTimeoutMs is the TTL that applies to the lease in milliseconds
 	// (the grant's timeout, or the hold TTL for a HOLD); 0 when none applies.
 	LeaseTimeoutMs int64
@@ -68,12 +68,12 @@ func (l Lease) Active() bool { return isActive(l.State) }
 // times, message id and timeout become JSON null.
 func (l Lease) Record() protocol.LeaseRecord {
 	rec := protocol.LeaseRecord{
-		DispatchID:            protocol.DispatchID(l.DispatchID),
-		LeaseID:               protocol.LeaseID(l.LeaseID),
-		ConversationID:        protocol.ConversationID(l.ConversationID),
-		TaskID:                protocol.TaskID(l.TaskID),
-		AppID:                 l.AppID,
-		RecipientAgentID:      protocol.AgentID(l.RecipientAgentID),
+		DispatchID:            l.DispatchID,
+		LeaseID:               l.LeaseID,
+		ConversationID:        l.ConversationID,
+		TaskID:                l.TaskID,
+		AppID:                 string(l.AppID), // the schema types LeaseRecord.appId as a plain string
+		RecipientAgentID:      l.RecipientAgentID,
 		ModeratorConnectionID: l.ModeratorConnID,
 		State:                 l.State,
 		Verdict:               l.Verdict,
@@ -83,7 +83,7 @@ func (l Lease) Record() protocol.LeaseRecord {
 		ExpiredAt:             optDateTime(l.ExpiredAt),
 	}
 	if l.ConsumedMessageID != "" {
-		id := protocol.MessageID(l.ConsumedMessageID)
+		id := l.ConsumedMessageID
 		rec.ConsumedMessageID = &id
 	}
 	if l.LeaseTimeoutMs > 0 {

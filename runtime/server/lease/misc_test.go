@@ -84,7 +84,7 @@ func TestPanickingHandlerDoesNotWedgeDelivery(t *testing.T) {
 	good := r.Mint(binding("good"))
 	mustResolve(t, r, good.LeaseID, deny(""))
 	waitFor(t, "release after panic", func() bool { return len(rec.of("released", good.LeaseID)) == 1 })
-	if n := len(rec.of("activity", "bad")); n != 1 {
+	if n := len(rec.activity("bad")); n != 1 {
 		t.Fatalf("%d ActivityChanged for the panicking lease's connection, want 1", n)
 	}
 }

@@ -6,8 +6,8 @@ import "github.com/moltzap/moltzap-go/generated/protocol"
 // (sent to the recipient connection only).
 func (r Resolution) ReleaseNotification() protocol.DispatchReleaseNotification {
 	return protocol.DispatchReleaseNotification{
-		DispatchID:     protocol.DispatchID(r.Lease.DispatchID),
-		LeaseID:        protocol.LeaseID(r.Lease.LeaseID),
+		DispatchID:     r.Lease.DispatchID,
+		LeaseID:        r.Lease.LeaseID,
 		Verdict:        r.Verdict,
 		LeaseTimeoutMs: r.LeaseTimeoutMs,
 	}
@@ -17,10 +17,10 @@ func (r Resolution) ReleaseNotification() protocol.DispatchReleaseNotification {
 // lease (sent to the moderator connection only).
 func (l Lease) ConsumedNotification() protocol.DispatchesConsumedNotification {
 	return protocol.DispatchesConsumedNotification{
-		DispatchID:     protocol.DispatchID(l.DispatchID),
-		LeaseID:        protocol.LeaseID(l.LeaseID),
-		ConversationID: protocol.ConversationID(l.ConversationID),
-		MessageID:      protocol.MessageID(l.ConsumedMessageID),
+		DispatchID:     l.DispatchID,
+		LeaseID:        l.LeaseID,
+		ConversationID: l.ConversationID,
+		MessageID:      l.ConsumedMessageID,
 		ConsumedAt:     formatDateTime(l.ConsumedAt),
 	}
 }
@@ -29,9 +29,9 @@ func (l Lease) ConsumedNotification() protocol.DispatchesConsumedNotification {
 // lease (sent to the moderator connection only).
 func (l Lease) ExpiredNotification() protocol.DispatchesExpiredNotification {
 	return protocol.DispatchesExpiredNotification{
-		DispatchID:     protocol.DispatchID(l.DispatchID),
-		LeaseID:        protocol.LeaseID(l.LeaseID),
-		ConversationID: protocol.ConversationID(l.ConversationID),
+		DispatchID:     l.DispatchID,
+		LeaseID:        l.LeaseID,
+		ConversationID: l.ConversationID,
 		ExpiredAt:      formatDateTime(l.ExpiredAt),
 	}
 }

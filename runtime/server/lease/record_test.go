@@ -41,12 +41,12 @@ func TestRecordPending(t *testing.T) {
 		}
 	}
 	want := map[string]any{
-		"dispatchId":            l.DispatchID,
-		"leaseId":               l.LeaseID,
-		"conversationId":        l.ConversationID,
-		"taskId":                l.TaskID,
+		"dispatchId":            string(l.DispatchID),
+		"leaseId":               string(l.LeaseID),
+		"conversationId":        string(l.ConversationID),
+		"taskId":                string(l.TaskID),
 		"appId":                 "app-1",
-		"recipientAgentId":      l.RecipientAgentID,
+		"recipientAgentId":      string(l.RecipientAgentID),
 		"moderatorConnectionId": "mod-conn",
 		"state":                 "PENDING",
 		"mintedAt":              "2026-05-25T10:15:30.123Z",
@@ -94,7 +94,7 @@ func TestRecordConsumedRoundTrip(t *testing.T) {
 		t.Fatalf("verdict = %#v", back.Verdict)
 	}
 	n := got.ConsumedNotification()
-	if n.ConsumedAt != "2026-05-25T10:00:02.000Z" || string(n.MessageID) != got.ConsumedMessageID || string(n.DispatchID) != got.DispatchID {
+	if n.ConsumedAt != "2026-05-25T10:00:02.000Z" || n.MessageID != got.ConsumedMessageID || n.DispatchID != got.DispatchID {
 		t.Fatalf("consumed notification = %+v", n)
 	}
 }
@@ -108,7 +108,7 @@ func TestExpiredNotification(t *testing.T) {
 	r.ConnectionClosed("c1")
 	got, _ := r.GetLease(l.LeaseID)
 	n := got.ExpiredNotification()
-	if n.ExpiredAt != "2026-05-25T10:00:01.500Z" || string(n.ConversationID) != l.ConversationID || string(n.LeaseID) != l.LeaseID {
+	if n.ExpiredAt != "2026-05-25T10:00:01.500Z" || n.ConversationID != l.ConversationID || n.LeaseID != l.LeaseID {
 		t.Fatalf("expired notification = %+v", n)
 	}
 	if rec := got.Record(); rec.ExpiredAt == nil || *rec.ExpiredAt != n.ExpiredAt {

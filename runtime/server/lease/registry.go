@@ -14,8 +14,8 @@ type Registry struct {
 	cfg config
 
 	mu         sync.Mutex
-	byLease    map[string]*entry
-	byDispatch map[string]*entry
+	byLease    map[protocol.LeaseID]*entry
+	byDispatch map[protocol.DispatchID]*entry
 	byConn     map[string]map[*entry]struct{} // non-terminal leases per recipient connection
 	active     map[string]int                 // GRANTED+CLAIMED leases per recipient connection
 	due        deadlines
@@ -46,8 +46,8 @@ type entry struct {
 func New(opts Options) *Registry {
 	r := &Registry{
 		cfg:        opts.resolve(),
-		byLease:    make(map[string]*entry),
-		byDispatch: make(map[string]*entry),
+		byLease:    make(map[protocol.LeaseID]*entry),
+		byDispatch: make(map[protocol.DispatchID]*entry),
 		byConn:     make(map[string]map[*entry]struct{}),
 		active:     make(map[string]int),
 		wake:       make(chan struct{}, 1),
@@ -84,8 +84,8 @@ func (r *Registry) Mint(b Binding) Lease {
 		index: -1,
 		lease: Lease{
 			Binding:    b,
-			LeaseID:    newID(),
-			DispatchID: newID(),
+			LeaseID:    newID[protocol.LeaseID](),
+			DispatchID: newID[protocol.DispatchID](),
 			State:      protocol.LeaseStatePENDING,
 			MintedAt:   r.cfg.clock(),
 		},
@@ -106,17 +106,17 @@ func (r *Registry) Mint(b Binding) Lease {
 
 // Get returns the lease of a dispatch id (dispatches/get). A lease is
 // readable from mint until Retention after it reached a terminal state.
-func (r *Registry) Get(dispatchID string) (Lease, bool) {
-	return r.get(r.byDispatch, dispatchID)
+func (r *Registry) Get(dispatchID protocol.DispatchID) (Lease, bool) {
+	return get(r, r.byDispatch, dispatchID)
 }
 
 // GetLease is Get by lease id.
-func (r *Registry) GetLease(leaseID string) (Lease, bool) {
-	return r.get(r.byLease, leaseID)
+func (r *Registry) GetLease(leaseID protocol.LeaseID) (Lease, bool) {
+	return get(r, r.byLease, leaseID)
 }
 
 // get looks id up in index, sweeping a record whose retention has passed.
-func (r *Registry) get(index map[string]*entry, id string) (Lease, bool) {
+func get[K ~string](r *Registry, index map[K]*entry, id K) (Lease, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	e, ok := index[normID(id)]
@@ -143,7 +143,7 @@ func (r *Registry) Len() int {
 
 // lookupLocked finds a lease by id (case-insensitive), treating a record
 // past its retention as gone.
-func (r *Registry) lookupLocked(leaseID string) (*entry, bool) {
+func (r *Registry) lookupLocked(leaseID protocol.LeaseID) (*entry, bool) {
 	e, ok := r.byLease[normID(leaseID)]
 	if !ok || r.sweepIfDueLocked(e) {
 		return nil, false
@@ -170,4 +170,4 @@ func (r *Registry) removeLocked(e *entry) {
 
 // normID canonicalises a UUID-shaped id for lookup (ids compare
 // case-insensitively; the registry stores them lowercase).
-func normID(id string) string { return strings.ToLower(id) }
+func normID[T ~string](id T) T { return T(strings.ToLower(string(id))) }

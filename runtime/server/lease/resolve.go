@@ -15,7 +15,7 @@ import (
 // ErrNotPending when the lease was already resolved or ABANDONED (its
 // recipient disconnected while the verdict was in flight); no event is
 // emitted on error.
-func (r *Registry) Resolve(leaseID string, verdict protocol.DispatchAdmissionDecision) (Resolution, error) {
+func (r *Registry) Resolve(leaseID protocol.LeaseID, verdict protocol.DispatchAdmissionDecision) (Resolution, error) {
 	d, err := r.cfg.decide(verdict)
 	if err != nil {
 		return Resolution{}, fmt.Errorf("resolve lease %s: %w", leaseID, err)

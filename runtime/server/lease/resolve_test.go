@@ -127,7 +127,7 @@ func TestGrantWithoutTimeoutGetsDefaultTTL(t *testing.T) {
 				t.Fatalf("record leaseTimeoutMs = %v", rec.LeaseTimeoutMs)
 			}
 			n := res.ReleaseNotification()
-			if n.LeaseTimeoutMs == nil || *n.LeaseTimeoutMs != tc.want || string(n.LeaseID) != l.LeaseID {
+			if n.LeaseTimeoutMs == nil || *n.LeaseTimeoutMs != tc.want || n.LeaseID != l.LeaseID {
 				t.Fatalf("release notification = %+v", n)
 			}
 		})
@@ -153,7 +153,7 @@ func TestResolveVerdictForms(t *testing.T) {
 		{&protocol.DispatchDeny{Reason: &reason}, protocol.LeaseStateDENIED},
 		{&protocol.DispatchHold{}, protocol.LeaseStateHOLD},
 	}
-	var denied string
+	var denied protocol.LeaseID
 	for _, c := range cases {
 		l := r.Mint(binding("c1"))
 		res := mustResolve(t, r, l.LeaseID, c.verdict)

@@ -12,7 +12,7 @@ import (
 // ErrNotFound; *InvalidStateError{State, Expected: [GRANTED]}; ErrMismatch
 // when senderAgentID is not the recipient or conversationID is not the
 // lease's conversation (ids compare case-insensitively).
-func (r *Registry) Claim(leaseID, senderAgentID, conversationID string) (Lease, error) {
+func (r *Registry) Claim(leaseID protocol.LeaseID, senderAgentID protocol.AgentID, conversationID protocol.ConversationID) (Lease, error) {
 	r.mu.Lock()
 	e, ok := r.lookupLocked(leaseID)
 	if !ok {
@@ -23,8 +23,8 @@ func (r *Registry) Claim(leaseID, senderAgentID, conversationID string) (Lease, 
 		r.mu.Unlock()
 		return Lease{}, err
 	}
-	if !strings.EqualFold(e.lease.RecipientAgentID, senderAgentID) ||
-		!strings.EqualFold(e.lease.ConversationID, conversationID) {
+	if !strings.EqualFold(string(e.lease.RecipientAgentID), string(senderAgentID)) ||
+		!strings.EqualFold(string(e.lease.ConversationID), string(conversationID)) {
 		r.mu.Unlock()
 		return Lease{}, fmt.Errorf("claim lease %s by agent %s in conversation %s: %w",
 			leaseID, senderAgentID, conversationID, ErrMismatch)
@@ -39,7 +39,7 @@ func (r *Registry) Claim(leaseID, senderAgentID, conversationID string) (Lease, 
 // Consume finalises a CLAIMED lease once the reply messageID is committed:
 // CLAIMED → CONSUMED and Events.Consumed (dispatches/consumed). Errors:
 // ErrNotFound; *InvalidStateError{Expected: [CLAIMED]}.
-func (r *Registry) Consume(leaseID, messageID string) (Lease, error) {
+func (r *Registry) Consume(leaseID protocol.LeaseID, messageID protocol.MessageID) (Lease, error) {
 	now := r.cfg.clock()
 	r.mu.Lock()
 	e, ok := r.lookupLocked(leaseID)
@@ -64,7 +64,7 @@ func (r *Registry) Consume(leaseID, messageID string) (Lease, error) {
 // recipient connection closed while the lease was CLAIMED, the lease expires
 // instead (GRANTED with a closed recipient → EXPIRED, Events.Expired).
 // Errors: ErrNotFound; *InvalidStateError{Expected: [CLAIMED]}.
-func (r *Registry) Unclaim(leaseID string) (Lease, error) {
+func (r *Registry) Unclaim(leaseID protocol.LeaseID) (Lease, error) {
 	r.mu.Lock()
 	e, ok := r.lookupLocked(leaseID)
 	if !ok {

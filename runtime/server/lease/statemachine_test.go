@@ -45,22 +45,22 @@ func rowMint(t *testing.T) {
 	if l.State != protocol.LeaseStatePENDING || l.Verdict != nil || l.MintedAt.IsZero() {
 		t.Fatalf("minted lease = %+v", l)
 	}
-	for _, id := range []string{l.LeaseID, l.DispatchID} {
+	for _, id := range []string{string(l.LeaseID), string(l.DispatchID)} {
 		u, err := uuid.Parse(id)
 		if err != nil || u.Version() != 7 || id != strings.ToLower(id) {
 			t.Fatalf("id %q: version %v err %v, want lowercase UUIDv7", id, u.Version(), err)
 		}
 	}
-	if l.LeaseID == l.DispatchID {
+	if string(l.LeaseID) == string(l.DispatchID) {
 		t.Fatal("lease and dispatch ids are equal")
 	}
-	if got, ok := r.Get(strings.ToUpper(l.DispatchID)); !ok || got.LeaseID != l.LeaseID {
+	if got, ok := r.Get(upper(l.DispatchID)); !ok || got.LeaseID != l.LeaseID {
 		t.Fatalf("Get(dispatch id, upper case) = %+v, %v", got, ok)
 	}
 	if got, ok := r.GetLease(l.LeaseID); !ok || got.Binding != binding("c1") {
 		t.Fatalf("GetLease = %+v, %v", got, ok)
 	}
-	if _, ok := r.Get(l.LeaseID); ok {
+	if _, ok := r.Get(protocol.DispatchID(l.LeaseID)); ok {
 		t.Fatal("Get found a dispatch by lease id")
 	}
 	barrier(t, r, rec)

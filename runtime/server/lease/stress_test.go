@@ -42,7 +42,7 @@ func TestConcurrentInvariants(t *testing.T) {
 				}
 				if _, err := r.Claim(l.LeaseID, l.RecipientAgentID, l.ConversationID); err == nil {
 					if rng.IntN(2) == 0 {
-						_, _ = r.Consume(l.LeaseID, fmt.Sprint(i))
+						_, _ = r.Consume(l.LeaseID, protocol.MessageID(fmt.Sprint(i)))
 					} else {
 						_, _ = r.Unclaim(l.LeaseID)
 					}
@@ -66,7 +66,7 @@ func TestConcurrentInvariants(t *testing.T) {
 	})
 	barrier(t, r, rec)
 
-	released, changes := map[string]int{}, map[string]int{}
+	released, changes := map[protocol.LeaseID]int{}, map[string]int{}
 	for _, ev := range rec.all() {
 		switch ev.kind {
 		case "released":

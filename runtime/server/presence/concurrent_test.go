@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sync"
 	"testing"
+
+	"github.com/moltzap/moltzap-go/generated/protocol"
 )
 
 // TestConcurrentUse hammers the engine from many goroutines and checks that
@@ -15,9 +17,9 @@ func TestConcurrentUse(t *testing.T) {
 	const agents, connsPerAgent, rounds = 8, 4, 200
 
 	e.Connected("watcher", "w")
-	var ids []string
+	var ids []protocol.AgentID
 	for a := range agents {
-		ids = append(ids, fmt.Sprintf("agent-%d", a))
+		ids = append(ids, protocol.AgentID(fmt.Sprintf("agent-%d", a)))
 	}
 	e.Subscribe("w", ids)
 

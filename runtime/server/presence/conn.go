@@ -6,7 +6,7 @@ import "github.com/moltzap/moltzap-go/generated/protocol"
 // agent's first live connection makes it online; further connections change
 // nothing. Calling it again for a connection id that is already live is a
 // no-op (a connection's agent never changes).
-func (e *Engine) Connected(agentID, connID string) {
+func (e *Engine) Connected(agentID protocol.AgentID, connID string) {
 	e.mu.Lock()
 	if _, ok := e.conns[connID]; ok {
 		e.mu.Unlock()

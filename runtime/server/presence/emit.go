@@ -7,7 +7,7 @@ const maxSpare = 256
 
 // event is one queued status change.
 type event struct {
-	agentID string
+	agentID protocol.AgentID
 	status  protocol.PresenceStatus
 	subs    []string
 }

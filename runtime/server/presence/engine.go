@@ -13,7 +13,7 @@ import (
 // nobody is subscribed (the call is still made, so that metrics or an
 // observatory feed see every change). The slice is freshly allocated for each
 // call and belongs to the callee.
-type EmitFunc func(agentID string, status protocol.PresenceStatus, subscriberConnIDs []string)
+type EmitFunc func(agentID protocol.AgentID, status protocol.PresenceStatus, subscriberConnIDs []string)
 
 // Engine tracks the live connections, lease activity and presence
 // subscriptions of one server process and derives each agent's status.
@@ -31,10 +31,10 @@ type Engine struct {
 	// conns holds the live connections by connection id.
 	conns map[string]*conn
 	// agents holds the agents with at least one live connection.
-	agents map[string]*agent
+	agents map[protocol.AgentID]*agent
 	// watchers maps a watched agent id to the ids of the live connections
 	// subscribed to it; empty sets are deleted.
-	watchers map[string]map[string]struct{}
+	watchers map[protocol.AgentID]map[string]struct{}
 
 	// pending holds the changes not yet handed to emit, in order.
 	pending []event
@@ -46,11 +46,11 @@ type Engine struct {
 
 // conn is one live authenticated connection.
 type conn struct {
-	agentID string
+	agentID protocol.AgentID
 	// busy is true when the connection holds at least one active lease.
 	busy bool
 	// watch is the connection's presence watch set (nil when empty).
-	watch map[string]struct{}
+	watch map[protocol.AgentID]struct{}
 }
 
 // agent is the presence state of an agent with at least one live connection.
@@ -62,24 +62,24 @@ type agent struct {
 
 // New returns an empty Engine that reports status changes to emit. A nil
 // emit discards them.
-func New(emit func(agentID string, status protocol.PresenceStatus, subscriberConnIDs []string)) *Engine {
+func New(emit func(agentID protocol.AgentID, status protocol.PresenceStatus, subscriberConnIDs []string)) *Engine {
 	return &Engine{
 		emit:     emit,
 		conns:    make(map[string]*conn),
-		agents:   make(map[string]*agent),
-		watchers: make(map[string]map[string]struct{}),
+		agents:   make(map[protocol.AgentID]*agent),
+		watchers: make(map[protocol.AgentID]map[string]struct{}),
 	}
 }
 
 // Status returns the current derived status of agentID (offline for an agent
 // the Engine has never seen).
-func (e *Engine) Status(agentID string) protocol.PresenceStatus {
+func (e *Engine) Status(agentID protocol.AgentID) protocol.PresenceStatus {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.statusLocked(agentID)
 }
 
-func (e *Engine) statusLocked(agentID string) protocol.PresenceStatus {
+func (e *Engine) statusLocked(agentID protocol.AgentID) protocol.PresenceStatus {
 	if a := e.agents[agentID]; a != nil {
 		return a.status
 	}
@@ -101,7 +101,7 @@ func (a *agent) derive() protocol.PresenceStatus {
 // update re-derives the status of agentID after its counters changed,
 // queues an event when it differs from the last one, and forgets agents that
 // went offline. The caller holds e.mu.
-func (e *Engine) update(agentID string, a *agent) {
+func (e *Engine) update(agentID protocol.AgentID, a *agent) {
 	next := a.derive()
 	if next == protocol.PresenceStatusOffline {
 		delete(e.agents, agentID)
@@ -121,7 +121,7 @@ func (e *Engine) update(agentID string, a *agent) {
 
 // subscribersLocked returns a fresh slice of the connections watching
 // agentID, or nil. The caller holds e.mu.
-func (e *Engine) subscribersLocked(agentID string) []string {
+func (e *Engine) subscribersLocked(agentID protocol.AgentID) []string {
 	set := e.watchers[agentID]
 	if len(set) == 0 {
 		return nil

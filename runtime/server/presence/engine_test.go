@@ -106,9 +106,9 @@ func TestEmitReceivesExactlySubscribers(t *testing.T) {
 	e.Connected("w", "w1")
 	e.Connected("w", "w2")
 	e.Connected("x", "x1")
-	e.Subscribe("w1", []string{"a"})
-	e.Subscribe("x1", []string{"a", "b"})
-	e.Subscribe("w2", []string{"b"})
+	e.Subscribe("w1", []protocol.AgentID{"a"})
+	e.Subscribe("x1", []protocol.AgentID{"a", "b"})
+	e.Subscribe("w2", []protocol.AgentID{"b"})
 
 	e.Connected("a", "a1")
 	got := expect(t, r, "a", online)
@@ -140,7 +140,7 @@ func TestNilEmit(t *testing.T) {
 func TestEmitMayCallBack(t *testing.T) {
 	var e *Engine
 	var seen []protocol.PresenceStatus
-	e = New(func(agentID string, status protocol.PresenceStatus, _ []string) {
+	e = New(func(agentID protocol.AgentID, status protocol.PresenceStatus, _ []string) {
 		// Re-entrant calls must not deadlock; the nested change is
 		// delivered after this one.
 		seen = append(seen, e.Status(agentID))
@@ -159,7 +159,7 @@ func TestEmitMayCallBack(t *testing.T) {
 func TestEmitPanicDoesNotWedge(t *testing.T) {
 	r := &recorder{}
 	fail := true
-	e := New(func(agentID string, status protocol.PresenceStatus, subs []string) {
+	e := New(func(agentID protocol.AgentID, status protocol.PresenceStatus, subs []string) {
 		if fail {
 			fail = false
 			panic("boom")
@@ -183,7 +183,7 @@ func TestMemoryReleased(t *testing.T) {
 	e, _ := newEngine()
 	e.Connected("a", "a1")
 	e.Connected("b", "b1")
-	e.Subscribe("a1", []string{"b", "c"})
+	e.Subscribe("a1", []protocol.AgentID{"b", "c"})
 	e.SetActivity("b1", 1)
 	e.Disconnected("a1")
 	e.Disconnected("b1")

@@ -16,7 +16,7 @@ const (
 
 // rec is one recorded emit call.
 type rec struct {
-	agentID string
+	agentID protocol.AgentID
 	status  protocol.PresenceStatus
 	subs    []string
 }
@@ -27,7 +27,7 @@ type recorder struct {
 	events []rec
 }
 
-func (r *recorder) emit(agentID string, status protocol.PresenceStatus, subs []string) {
+func (r *recorder) emit(agentID protocol.AgentID, status protocol.PresenceStatus, subs []string) {
 	s := slices.Clone(subs)
 	slices.Sort(s)
 	r.mu.Lock()
@@ -36,7 +36,7 @@ func (r *recorder) emit(agentID string, status protocol.PresenceStatus, subs []s
 }
 
 // take returns and clears the recorded events for agentID.
-func (r *recorder) take(agentID string) []rec {
+func (r *recorder) take(agentID protocol.AgentID) []rec {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var out, rest []rec
@@ -58,7 +58,7 @@ func newEngine() (*Engine, *recorder) {
 
 // expect checks that exactly the given statuses were emitted for agentID
 // since the last take.
-func expect(t *testing.T, r *recorder, agentID string, want ...protocol.PresenceStatus) []rec {
+func expect(t *testing.T, r *recorder, agentID protocol.AgentID, want ...protocol.PresenceStatus) []rec {
 	t.Helper()
 	got := r.take(agentID)
 	var statuses []protocol.PresenceStatus
@@ -71,7 +71,7 @@ func expect(t *testing.T, r *recorder, agentID string, want ...protocol.Presence
 	return got
 }
 
-func expectStatus(t *testing.T, e *Engine, agentID string, want protocol.PresenceStatus) {
+func expectStatus(t *testing.T, e *Engine, agentID protocol.AgentID, want protocol.PresenceStatus) {
 	t.Helper()
 	if got := e.Status(agentID); got != want {
 		t.Fatalf("Status(%s) = %s, want %s", agentID, got, want)

@@ -15,20 +15,20 @@ import "github.com/moltzap/moltzap-go/generated/protocol"
 // that is not live (never connected or already disconnected) gets the
 // statuses but no subscription, so a request racing a socket close cannot
 // leave subscriptions behind.
-func (e *Engine) Subscribe(connID string, agentIDs []string) []protocol.PresenceEntry {
+func (e *Engine) Subscribe(connID string, agentIDs []protocol.AgentID) []protocol.PresenceEntry {
 	out := make([]protocol.PresenceEntry, len(agentIDs))
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for i, id := range agentIDs {
-		out[i] = protocol.PresenceEntry{AgentID: protocol.AgentID(id), Status: e.statusLocked(id)}
+		out[i] = protocol.PresenceEntry{AgentID: id, Status: e.statusLocked(id)}
 	}
 	c, ok := e.conns[connID]
 	if !ok {
 		return out
 	}
-	var next map[string]struct{}
+	var next map[protocol.AgentID]struct{}
 	if len(agentIDs) > 0 {
-		next = make(map[string]struct{}, len(agentIDs))
+		next = make(map[protocol.AgentID]struct{}, len(agentIDs))
 		for _, id := range agentIDs {
 			next[id] = struct{}{}
 		}
@@ -48,7 +48,7 @@ func (e *Engine) Subscribe(connID string, agentIDs []string) []protocol.Presence
 }
 
 // watchLocked adds connID to the watchers of agentID. The caller holds e.mu.
-func (e *Engine) watchLocked(agentID, connID string) {
+func (e *Engine) watchLocked(agentID protocol.AgentID, connID string) {
 	set := e.watchers[agentID]
 	if set == nil {
 		set = make(map[string]struct{})
@@ -59,7 +59,7 @@ func (e *Engine) watchLocked(agentID, connID string) {
 
 // unwatchLocked removes connID from the watchers of agentID. The caller holds
 // e.mu.
-func (e *Engine) unwatchLocked(agentID, connID string) {
+func (e *Engine) unwatchLocked(agentID protocol.AgentID, connID string) {
 	set := e.watchers[agentID]
 	delete(set, connID)
 	if len(set) == 0 {

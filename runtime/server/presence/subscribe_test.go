@@ -22,7 +22,7 @@ func TestSubscribeReturnsStatusesInOrder(t *testing.T) {
 	e.Connected("b", "b1")
 	e.SetActivity("b1", 1)
 
-	got := e.Subscribe("w1", []string{"c", "b", "a", "b"})
+	got := e.Subscribe("w1", []protocol.AgentID{"c", "b", "a", "b"})
 	want := entries("c", "offline", "b", "working", "a", "online", "b", "working")
 	if !slices.Equal(got, want) {
 		t.Fatalf("Subscribe = %v, want %v", got, want)
@@ -37,8 +37,8 @@ func TestSubscribeReturnsStatusesInOrder(t *testing.T) {
 func TestSubscribeReplaceSemantics(t *testing.T) {
 	e, r := newEngine()
 	e.Connected("w", "w1")
-	e.Subscribe("w1", []string{"a", "b"})
-	e.Subscribe("w1", []string{"b", "c", "c"})
+	e.Subscribe("w1", []protocol.AgentID{"a", "b"})
+	e.Subscribe("w1", []protocol.AgentID{"b", "c", "c"})
 
 	e.Connected("a", "a1")
 	e.Connected("b", "b1")
@@ -54,15 +54,15 @@ func TestSubscribeReplaceSemantics(t *testing.T) {
 	}
 
 	// Idempotent.
-	e.Subscribe("w1", []string{"b", "c"})
-	e.Subscribe("w1", []string{"b", "c"})
+	e.Subscribe("w1", []protocol.AgentID{"b", "c"})
+	e.Subscribe("w1", []protocol.AgentID{"b", "c"})
 	e.Disconnected("c1")
 	if got := expect(t, r, "c", offline); !slices.Equal(got[0].subs, []string{"w1"}) {
 		t.Fatalf("c subscribers = %v", got[0].subs)
 	}
 
 	// Empty list unsubscribes from everything.
-	e.Subscribe("w1", []string{})
+	e.Subscribe("w1", []protocol.AgentID{})
 	e.Disconnected("b1")
 	if got := expect(t, r, "b", offline); got[0].subs != nil {
 		t.Fatalf("after unsubscribe-all: %v", got[0].subs)
@@ -73,8 +73,8 @@ func TestSubscriptionsVanishOnDisconnect(t *testing.T) {
 	e, r := newEngine()
 	e.Connected("w", "w1")
 	e.Connected("w", "w2")
-	e.Subscribe("w1", []string{"a"})
-	e.Subscribe("w2", []string{"a"})
+	e.Subscribe("w1", []protocol.AgentID{"a"})
+	e.Subscribe("w2", []protocol.AgentID{"a"})
 	e.Disconnected("w1")
 
 	e.Connected("a", "a1")
@@ -84,7 +84,7 @@ func TestSubscriptionsVanishOnDisconnect(t *testing.T) {
 
 	// A connection that watches its own agent is not told about its own
 	// closing.
-	e.Subscribe("a1", []string{"a"})
+	e.Subscribe("a1", []protocol.AgentID{"a"})
 	e.Disconnected("a1")
 	if got := expect(t, r, "a", offline); !slices.Equal(got[0].subs, []string{"w2"}) {
 		t.Fatalf("subscribers = %v, want [w2]", got[0].subs)
@@ -94,7 +94,7 @@ func TestSubscriptionsVanishOnDisconnect(t *testing.T) {
 func TestSubscribeFromDeadConnection(t *testing.T) {
 	e, r := newEngine()
 	e.Connected("a", "a1")
-	got := e.Subscribe("gone", []string{"a"})
+	got := e.Subscribe("gone", []protocol.AgentID{"a"})
 	if want := entries("a", "online"); !slices.Equal(got, want) {
 		t.Fatalf("Subscribe = %v, want %v", got, want)
 	}

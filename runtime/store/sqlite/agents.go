@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/moltzap/moltzap-go/generated/protocol"
 	"github.com/moltzap/moltzap-go/runtime/store"
 	"github.com/moltzap/moltzap-go/runtime/store/internal/cursor"
 )
@@ -19,19 +20,18 @@ type rowScanner interface{ Scan(dest ...any) error }
 
 func scanAgent(r rowScanner) (store.Agent, error) {
 	var (
-		a                           store.Agent
-		desc, display, owner, claim sql.NullString
-		createdAt, updatedAt        int64
-		status                      string
+		a                    store.Agent
+		desc, display, claim sql.NullString
+		owner                sql.Null[protocol.UserID]
+		createdAt, updatedAt int64
 	)
-	err := r.Scan(&a.ID, &a.Name, &desc, &display, &owner, &status,
+	err := r.Scan(&a.ID, &a.Name, &desc, &display, &owner, &a.Status,
 		&a.APIKeyID, &a.APIKeySecretHash, &claim, &createdAt, &updatedAt)
 	if err != nil {
 		return store.Agent{}, err
 	}
 	a.Description, a.DisplayName = desc.String, display.String
-	a.OwnerUserID, a.ClaimToken = owner.String, claim.String
-	a.Status = store.AgentStatus(status)
+	a.OwnerUserID, a.ClaimToken = owner.V, claim.String
 	a.CreatedAt, a.UpdatedAt = fromMicro(createdAt), fromMicro(updatedAt)
 	return a, nil
 }
@@ -84,7 +84,7 @@ func (s *Store) CreateAgent(ctx context.Context, a store.Agent) (store.Agent, er
 		_, err := tx.ExecContext(ctx, `INSERT INTO agents (`+agentColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			a.ID, a.Name, optString(a.Description), optString(a.DisplayName),
-			optString(a.OwnerUserID), string(a.Status), a.APIKeyID, a.APIKeySecretHash,
+			optString(a.OwnerUserID), a.Status, a.APIKeyID, a.APIKeySecretHash,
 			optString(a.ClaimToken), toMicro(a.CreatedAt), toMicro(a.UpdatedAt))
 		return mapErr(err)
 	})
@@ -95,12 +95,12 @@ func (s *Store) CreateAgent(ctx context.Context, a store.Agent) (store.Agent, er
 }
 
 // GetAgent implements store.AgentStore.
-func (s *Store) GetAgent(ctx context.Context, id string) (store.Agent, error) {
+func (s *Store) GetAgent(ctx context.Context, id protocol.AgentID) (store.Agent, error) {
 	return s.getAgentBy(ctx, "id", `id = ?`, id)
 }
 
 // GetAgentByName implements store.AgentStore.
-func (s *Store) GetAgentByName(ctx context.Context, name string) (store.Agent, error) {
+func (s *Store) GetAgentByName(ctx context.Context, name protocol.AgentName) (store.Agent, error) {
 	return s.getAgentBy(ctx, "name", `name = ?`, name)
 }
 
@@ -110,18 +110,18 @@ func (s *Store) GetAgentByKeyID(ctx context.Context, keyID string) (store.Agent,
 }
 
 // GetAgentsByIDs implements store.AgentStore.
-func (s *Store) GetAgentsByIDs(ctx context.Context, ids []string) ([]store.Agent, error) {
-	return s.getAgentsIn(ctx, "id", ids)
+func (s *Store) GetAgentsByIDs(ctx context.Context, ids []protocol.AgentID) ([]store.Agent, error) {
+	return getAgentsIn(ctx, s, "id", ids)
 }
 
 // GetAgentsByNames implements store.AgentStore.
 func (s *Store) GetAgentsByNames(ctx context.Context, names []string) ([]store.Agent, error) {
-	return s.getAgentsIn(ctx, "name", names)
+	return getAgentsIn(ctx, s, "name", names)
 }
 
 // getAgentsIn reads the agents whose column (id or name) is among values.
-func (s *Store) getAgentsIn(ctx context.Context, column string, values []string) ([]store.Agent, error) {
-	values = uniqueStrings(values)
+func getAgentsIn[T ~string](ctx context.Context, s *Store, column string, values []T) ([]store.Agent, error) {
+	values = unique(values)
 	if len(values) == 0 {
 		return []store.Agent{}, nil
 	}
@@ -134,7 +134,7 @@ func (s *Store) getAgentsIn(ctx context.Context, column string, values []string)
 }
 
 // ClaimAgent implements store.AgentStore.
-func (s *Store) ClaimAgent(ctx context.Context, claimToken, ownerUserID string, at time.Time) (store.Agent, bool, error) {
+func (s *Store) ClaimAgent(ctx context.Context, claimToken string, ownerUserID protocol.UserID, at time.Time) (store.Agent, bool, error) {
 	if ownerUserID == "" {
 		return store.Agent{}, false, fmt.Errorf("claim agent: owner required: %w", store.ErrInvalid)
 	}
@@ -178,7 +178,7 @@ func (s *Store) ClaimAgent(ctx context.Context, claimToken, ownerUserID string, 
 }
 
 // RotateAgentKey implements store.AgentStore.
-func (s *Store) RotateAgentKey(ctx context.Context, name, ownerUserID, keyID, secretHash string, at time.Time) (store.Agent, error) {
+func (s *Store) RotateAgentKey(ctx context.Context, name protocol.AgentName, ownerUserID protocol.UserID, keyID, secretHash string, at time.Time) (store.Agent, error) {
 	if keyID == "" || secretHash == "" {
 		return store.Agent{}, fmt.Errorf("rotate agent key: key required: %w", store.ErrInvalid)
 	}
@@ -195,7 +195,7 @@ func (s *Store) RotateAgentKey(ctx context.Context, name, ownerUserID, keyID, se
 		if cur.OwnerUserID != ownerUserID {
 			return fmt.Errorf("owned by another user: %w", store.ErrConflict)
 		}
-		if cur.Status == store.AgentSuspended {
+		if cur.Status == protocol.AgentStatusSuspended {
 			return fmt.Errorf("agent suspended: %w", store.ErrConflict)
 		}
 		a, err = scanAgent(tx.QueryRowContext(ctx, `UPDATE agents
@@ -210,7 +210,7 @@ func (s *Store) RotateAgentKey(ctx context.Context, name, ownerUserID, keyID, se
 }
 
 // SetAgentStatus implements store.AgentStore.
-func (s *Store) SetAgentStatus(ctx context.Context, id string, status store.AgentStatus, at time.Time) (store.Agent, error) {
+func (s *Store) SetAgentStatus(ctx context.Context, id protocol.AgentID, status protocol.AgentStatus, at time.Time) (store.Agent, error) {
 	if !status.Valid() {
 		return store.Agent{}, fmt.Errorf("set agent status %q: %w", status, store.ErrInvalid)
 	}
@@ -218,7 +218,7 @@ func (s *Store) SetAgentStatus(ctx context.Context, id string, status store.Agen
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		var err error
 		a, err = scanAgent(tx.QueryRowContext(ctx, `UPDATE agents SET status = ?, updated_at = ?
-			WHERE id = ? RETURNING `+agentColumns, string(status), toMicro(at), id))
+			WHERE id = ? RETURNING `+agentColumns, status, toMicro(at), id))
 		if errors.Is(err, sql.ErrNoRows) {
 			return store.ErrNotFound
 		}
@@ -231,7 +231,7 @@ func (s *Store) SetAgentStatus(ctx context.Context, id string, status store.Agen
 }
 
 // AgentsByOwner implements store.AgentStore.
-func (s *Store) AgentsByOwner(ctx context.Context, ownerUserID string) ([]store.Agent, error) {
+func (s *Store) AgentsByOwner(ctx context.Context, ownerUserID protocol.UserID) ([]store.Agent, error) {
 	if ownerUserID == "" {
 		return []store.Agent{}, nil
 	}
@@ -247,7 +247,7 @@ func (s *Store) AgentsByOwner(ctx context.Context, ownerUserID string) ([]store.
 const cursorAgents = "agents"
 
 // ListVisibleAgents implements store.AgentStore.
-func (s *Store) ListVisibleAgents(ctx context.Context, viewerAgentID string, page store.Page) (store.PageResult[store.Agent], error) {
+func (s *Store) ListVisibleAgents(ctx context.Context, viewerAgentID protocol.AgentID, page store.Page) (store.PageResult[store.Agent], error) {
 	var res store.PageResult[store.Agent]
 	after := ""
 	if page.Cursor != "" {
@@ -268,7 +268,7 @@ func (s *Store) ListVisibleAgents(ctx context.Context, viewerAgentID string, pag
 			return err
 		}
 		if viewer.OwnerUserID == "" {
-			if viewer.Name > after {
+			if string(viewer.Name) > after {
 				res.Items = []store.Agent{viewer}
 			}
 			return nil
@@ -290,7 +290,7 @@ func (s *Store) ListVisibleAgents(ctx context.Context, viewerAgentID string, pag
 	}
 	if len(res.Items) > limit {
 		res.Items = res.Items[:limit]
-		res.NextCursor = cursor.Encode(cursorAgents, res.Items[limit-1].Name)
+		res.NextCursor = cursor.Encode(cursorAgents, string(res.Items[limit-1].Name))
 	}
 	return res, nil
 }

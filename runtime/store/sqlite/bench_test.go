@@ -4,10 +4,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moltzap/moltzap-go/generated/protocol"
 	"github.com/moltzap/moltzap-go/runtime/store"
 )
 
-func benchStore(b *testing.B) (*Store, string, string) {
+func benchStore(b *testing.B) (*Store, protocol.AgentID, protocol.ConversationID) {
 	b.Helper()
 	s, err := Open(b.Context(), b.TempDir())
 	if err != nil {
@@ -27,7 +28,7 @@ func BenchmarkAppendMessage(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
-		if _, err := s.AppendMessage(ctx, store.Message{ID: newID(), ConversationID: conv, SenderID: agent,
+		if _, err := s.AppendMessage(ctx, store.Message{ID: newID[protocol.MessageID](), ConversationID: conv, SenderID: agent,
 			Parts: benchParts, CreatedAt: now.Add(time.Duration(i) * time.Microsecond)}); err != nil {
 			b.Fatal(err)
 		}
@@ -42,7 +43,7 @@ func BenchmarkAppendMessageParallel(b *testing.B) {
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if _, err := s.AppendMessage(ctx, store.Message{ID: newID(), ConversationID: conv, SenderID: agent,
+			if _, err := s.AppendMessage(ctx, store.Message{ID: newID[protocol.MessageID](), ConversationID: conv, SenderID: agent,
 				Parts: benchParts, CreatedAt: now}); err != nil {
 				b.Error(err)
 				return
@@ -56,13 +57,13 @@ func BenchmarkListMessages(b *testing.B) {
 	ctx := b.Context()
 	now := time.Now()
 	for i := range 1000 {
-		m, err := s.AppendMessage(ctx, store.Message{ID: newID(), ConversationID: conv, SenderID: agent,
+		m, err := s.AppendMessage(ctx, store.Message{ID: newID[protocol.MessageID](), ConversationID: conv, SenderID: agent,
 			Parts: benchParts, CreatedAt: now.Add(time.Duration(i) * time.Microsecond)})
 		if err != nil {
 			b.Fatal(err)
 		}
 		if i%2 == 0 {
-			if _, err := s.SetMessageDecision(ctx, m.ID, store.Decision{Tag: store.DecisionForward, Recipients: []string{agent}}); err != nil {
+			if _, err := s.SetMessageDecision(ctx, m.ID, store.Decision{Tag: store.DecisionForward, Recipients: []protocol.AgentID{agent}}); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/moltzap/moltzap-go/generated/protocol"
 	"github.com/moltzap/moltzap-go/runtime/store"
 	"github.com/moltzap/moltzap-go/runtime/store/internal/cursor"
 )
@@ -19,15 +20,13 @@ func scanContact(r rowScanner) (store.Contact, error) {
 	var (
 		c                    store.Contact
 		rel                  sql.NullString
-		status               string
 		createdAt, updatedAt int64
 	)
-	if err := r.Scan(&c.ID, &c.OwnerUserID, &c.ContactUserID, &rel, &status, &createdAt, &updatedAt); err != nil {
+	if err := r.Scan(&c.ID, &c.OwnerUserID, &c.ContactUserID, &rel, &c.Status, &createdAt, &updatedAt); err != nil {
 		return store.Contact{}, err
 	}
 	c.Relationship = rel.String
-	c.Status = store.ContactStatus(status)
-	c.Direction = store.ContactOutgoing
+	c.Direction = protocol.ContactDirectionOutgoing
 	c.CreatedAt, c.UpdatedAt = fromMicro(createdAt), fromMicro(updatedAt)
 	return c, nil
 }
@@ -40,14 +39,14 @@ func (s *Store) AddContact(ctx context.Context, c store.Contact) (store.Contact,
 	if c.OwnerUserID == c.ContactUserID {
 		return store.Contact{}, fmt.Errorf("add contact: a user cannot be its own contact: %w", store.ErrInvalid)
 	}
-	c.Status, c.Direction = store.ContactPending, store.ContactOutgoing
+	c.Status, c.Direction = protocol.ContactStatusPending, protocol.ContactDirectionOutgoing
 	c.CreatedAt = c.CreatedAt.UTC().Truncate(time.Microsecond)
 	c.UpdatedAt = c.CreatedAt
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO contacts (`+contactColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			c.ID, c.OwnerUserID, c.ContactUserID, optString(c.Relationship),
-			string(c.Status), toMicro(c.CreatedAt), toMicro(c.UpdatedAt))
+			c.Status, toMicro(c.CreatedAt), toMicro(c.UpdatedAt))
 		return mapErr(err)
 	})
 	if err != nil {
@@ -57,7 +56,7 @@ func (s *Store) AddContact(ctx context.Context, c store.Contact) (store.Contact,
 }
 
 // GetContact implements store.ContactStore.
-func (s *Store) GetContact(ctx context.Context, id string) (store.Contact, error) {
+func (s *Store) GetContact(ctx context.Context, id protocol.ContactID) (store.Contact, error) {
 	c, err := scanContact(s.r.QueryRowContext(ctx,
 		`SELECT `+contactColumns+` FROM contacts WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -70,7 +69,7 @@ func (s *Store) GetContact(ctx context.Context, id string) (store.Contact, error
 }
 
 // AcceptContact implements store.ContactStore.
-func (s *Store) AcceptContact(ctx context.Context, id, acceptingUserID string, at time.Time) (store.Contact, bool, error) {
+func (s *Store) AcceptContact(ctx context.Context, id protocol.ContactID, acceptingUserID protocol.UserID, at time.Time) (store.Contact, bool, error) {
 	var (
 		c            store.Contact
 		transitioned bool
@@ -92,7 +91,7 @@ func (s *Store) AcceptContact(ctx context.Context, id, acceptingUserID string, a
 		default:
 			return fmt.Errorf("not a party of the edge: %w", store.ErrNotFound)
 		}
-		if c.Status == store.ContactAccepted {
+		if c.Status == protocol.ContactStatusAccepted {
 			return nil
 		}
 		c, err = scanContact(tx.QueryRowContext(ctx, `UPDATE contacts
@@ -112,7 +111,7 @@ func (s *Store) AcceptContact(ctx context.Context, id, acceptingUserID string, a
 const cursorContacts = "contacts"
 
 // ListContacts implements store.ContactStore.
-func (s *Store) ListContacts(ctx context.Context, userID string, page store.Page) (store.PageResult[store.Contact], error) {
+func (s *Store) ListContacts(ctx context.Context, userID protocol.UserID, page store.Page) (store.PageResult[store.Contact], error) {
 	var res store.PageResult[store.Contact]
 	afterAt, afterID := int64(-1<<63), ""
 	if page.Cursor != "" {
@@ -149,13 +148,13 @@ func (s *Store) ListContacts(ctx context.Context, userID string, page store.Page
 	if len(res.Items) > limit {
 		res.Items = res.Items[:limit]
 		last := res.Items[limit-1]
-		res.NextCursor = cursor.Encode(cursorContacts, strconv.FormatInt(toMicro(last.CreatedAt), 10), last.ID)
+		res.NextCursor = cursor.Encode(cursorContacts, strconv.FormatInt(toMicro(last.CreatedAt), 10), string(last.ID))
 	}
 	return res, nil
 }
 
 // AreInContact implements store.ContactStore.
-func (s *Store) AreInContact(ctx context.Context, userA, userB string) (bool, error) {
+func (s *Store) AreInContact(ctx context.Context, userA, userB protocol.UserID) (bool, error) {
 	if userA == "" || userB == "" {
 		return false, nil
 	}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/moltzap/moltzap-go/generated/protocol"
 	"github.com/moltzap/moltzap-go/runtime/store"
 	"github.com/moltzap/moltzap-go/runtime/store/internal/cursor"
 )
@@ -19,16 +20,15 @@ const conversationColumns = `id, task_id, type, name, created_by, metadata,
 func scanConversation(r rowScanner) (store.Conversation, error) {
 	var (
 		c                    store.Conversation
-		typ                  string
 		name, metadata       sql.NullString
 		lastMsg, archived    sql.NullInt64
 		createdAt, updatedAt int64
 	)
-	if err := r.Scan(&c.ID, &c.TaskID, &typ, &name, &c.CreatedBy, &metadata,
+	if err := r.Scan(&c.ID, &c.TaskID, &c.Type, &name, &c.CreatedBy, &metadata,
 		&lastMsg, &archived, &createdAt, &updatedAt); err != nil {
 		return store.Conversation{}, err
 	}
-	c.Type, c.Name = store.ConversationType(typ), name.String
+	c.Name = name.String
 	if metadata.Valid {
 		c.Metadata = json.RawMessage(metadata.String)
 	}
@@ -38,7 +38,7 @@ func scanConversation(r rowScanner) (store.Conversation, error) {
 }
 
 // getConversationTx reads a conversation; ErrNotFound if absent.
-func getConversationTx(ctx context.Context, q rowQuerier, id string) (store.Conversation, error) {
+func getConversationTx(ctx context.Context, q rowQuerier, id protocol.ConversationID) (store.Conversation, error) {
 	c, err := scanConversation(q.QueryRowContext(ctx,
 		`SELECT `+conversationColumns+` FROM conversations WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -66,7 +66,7 @@ func queryConversations(ctx context.Context, q querier, query string, args ...an
 }
 
 // CreateConversation implements store.ConversationStore.
-func (s *Store) CreateConversation(ctx context.Context, c store.Conversation, participants []string) (store.Conversation, error) {
+func (s *Store) CreateConversation(ctx context.Context, c store.Conversation, participants []protocol.AgentID) (store.Conversation, error) {
 	if c.ID == "" || c.TaskID == "" || c.CreatedBy == "" {
 		return store.Conversation{}, fmt.Errorf("create conversation: id, task and creator required: %w", store.ErrInvalid)
 	}
@@ -86,11 +86,11 @@ func (s *Store) CreateConversation(ctx context.Context, c store.Conversation, pa
 	}
 	c.UpdatedAt = c.UpdatedAt.UTC().Truncate(time.Microsecond)
 	c.LastMessageAt, c.ArchivedAt = truncPtr(c.LastMessageAt), truncPtr(c.ArchivedAt)
-	participants = uniqueStrings(participants)
+	participants = unique(participants)
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO conversations (`+conversationColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			c.ID, c.TaskID, string(c.Type), optString(c.Name), c.CreatedBy, metadata,
+			c.ID, c.TaskID, c.Type, optString(c.Name), c.CreatedBy, metadata,
 			optMicro(c.LastMessageAt), optMicro(c.ArchivedAt), toMicro(c.CreatedAt), toMicro(c.UpdatedAt))
 		if err != nil {
 			return mapErr(err)
@@ -111,7 +111,7 @@ func (s *Store) CreateConversation(ctx context.Context, c store.Conversation, pa
 }
 
 // GetConversation implements store.ConversationStore.
-func (s *Store) GetConversation(ctx context.Context, id string) (store.Conversation, error) {
+func (s *Store) GetConversation(ctx context.Context, id protocol.ConversationID) (store.Conversation, error) {
 	c, err := getConversationTx(ctx, s.r, id)
 	if err != nil {
 		return store.Conversation{}, fmt.Errorf("get conversation: %w", err)
@@ -120,7 +120,7 @@ func (s *Store) GetConversation(ctx context.Context, id string) (store.Conversat
 }
 
 // ConversationsOfTask implements store.ConversationStore.
-func (s *Store) ConversationsOfTask(ctx context.Context, taskID string) ([]store.Conversation, error) {
+func (s *Store) ConversationsOfTask(ctx context.Context, taskID protocol.TaskID) ([]store.Conversation, error) {
 	out, err := queryConversations(ctx, s.r, `SELECT `+conversationColumns+` FROM conversations
 		WHERE task_id = ? ORDER BY created_at, id`, taskID)
 	if err != nil {
@@ -131,7 +131,7 @@ func (s *Store) ConversationsOfTask(ctx context.Context, taskID string) ([]store
 
 // setArchived sets (archive) or clears the archive mark; changed reports
 // whether the row changed.
-func (s *Store) setArchived(ctx context.Context, id string, archive bool, at time.Time) (store.Conversation, bool, error) {
+func (s *Store) setArchived(ctx context.Context, id protocol.ConversationID, archive bool, at time.Time) (store.Conversation, bool, error) {
 	var (
 		c       store.Conversation
 		changed bool
@@ -159,7 +159,7 @@ func (s *Store) setArchived(ctx context.Context, id string, archive bool, at tim
 }
 
 // ArchiveConversation implements store.ConversationStore.
-func (s *Store) ArchiveConversation(ctx context.Context, id string, at time.Time) (store.Conversation, bool, error) {
+func (s *Store) ArchiveConversation(ctx context.Context, id protocol.ConversationID, at time.Time) (store.Conversation, bool, error) {
 	c, changed, err := s.setArchived(ctx, id, true, at)
 	if err != nil {
 		return store.Conversation{}, false, fmt.Errorf("archive conversation: %w", err)
@@ -168,7 +168,7 @@ func (s *Store) ArchiveConversation(ctx context.Context, id string, at time.Time
 }
 
 // UnarchiveConversation implements store.ConversationStore.
-func (s *Store) UnarchiveConversation(ctx context.Context, id string, at time.Time) (store.Conversation, bool, error) {
+func (s *Store) UnarchiveConversation(ctx context.Context, id protocol.ConversationID, at time.Time) (store.Conversation, bool, error) {
 	c, changed, err := s.setArchived(ctx, id, false, at)
 	if err != nil {
 		return store.Conversation{}, false, fmt.Errorf("unarchive conversation: %w", err)
@@ -177,7 +177,7 @@ func (s *Store) UnarchiveConversation(ctx context.Context, id string, at time.Ti
 }
 
 // AddConversationParticipant implements store.ConversationStore.
-func (s *Store) AddConversationParticipant(ctx context.Context, id, agentID string, at time.Time) (bool, error) {
+func (s *Store) AddConversationParticipant(ctx context.Context, id protocol.ConversationID, agentID protocol.AgentID, at time.Time) (bool, error) {
 	var added bool
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO conversation_participants
@@ -197,7 +197,7 @@ func (s *Store) AddConversationParticipant(ctx context.Context, id, agentID stri
 }
 
 // RemoveConversationParticipant implements store.ConversationStore.
-func (s *Store) RemoveConversationParticipant(ctx context.Context, id, agentID string) (bool, error) {
+func (s *Store) RemoveConversationParticipant(ctx context.Context, id protocol.ConversationID, agentID protocol.AgentID) (bool, error) {
 	var removed bool
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM conversation_participants
@@ -223,14 +223,14 @@ func (s *Store) RemoveConversationParticipant(ctx context.Context, id, agentID s
 }
 
 // ConversationParticipants implements store.ConversationStore.
-func (s *Store) ConversationParticipants(ctx context.Context, id string) ([]string, error) {
-	var out []string
+func (s *Store) ConversationParticipants(ctx context.Context, id protocol.ConversationID) ([]protocol.AgentID, error) {
+	var out []protocol.AgentID
 	err := s.read(ctx, func(tx *sql.Tx) error {
 		if _, err := getConversationTx(ctx, tx, id); err != nil {
 			return err
 		}
 		var err error
-		out, err = queryStrings(ctx, tx, `SELECT agent_id FROM conversation_participants
+		out, err = queryStrings[protocol.AgentID](ctx, tx, `SELECT agent_id FROM conversation_participants
 			WHERE conversation_id = ? ORDER BY joined_at, agent_id`, id)
 		return err
 	})
@@ -241,7 +241,7 @@ func (s *Store) ConversationParticipants(ctx context.Context, id string) ([]stri
 }
 
 // IsConversationParticipant implements store.ConversationStore.
-func (s *Store) IsConversationParticipant(ctx context.Context, id, agentID string) (bool, error) {
+func (s *Store) IsConversationParticipant(ctx context.Context, id protocol.ConversationID, agentID protocol.AgentID) (bool, error) {
 	var n int
 	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM conversation_participants
 		WHERE conversation_id = ? AND agent_id = ?`, id, agentID).Scan(&n)
@@ -252,8 +252,8 @@ func (s *Store) IsConversationParticipant(ctx context.Context, id, agentID strin
 }
 
 // ConversationIDsForAgent implements store.ConversationStore.
-func (s *Store) ConversationIDsForAgent(ctx context.Context, agentID string) ([]string, error) {
-	out, err := queryStrings(ctx, s.r, `SELECT conversation_id FROM conversation_participants
+func (s *Store) ConversationIDsForAgent(ctx context.Context, agentID protocol.AgentID) ([]protocol.ConversationID, error) {
+	out, err := queryStrings[protocol.ConversationID](ctx, s.r, `SELECT conversation_id FROM conversation_participants
 		WHERE agent_id = ? ORDER BY conversation_id`, agentID)
 	if err != nil {
 		return nil, fmt.Errorf("conversations of %s: %w", agentID, err)
@@ -266,7 +266,7 @@ func (s *Store) ConversationIDsForAgent(ctx context.Context, agentID string) ([]
 const cursorConversations = "conversations"
 
 // ListConversationsForAgent implements store.ConversationStore.
-func (s *Store) ListConversationsForAgent(ctx context.Context, agentID string, page store.Page) (store.PageResult[store.ConversationListItem], error) {
+func (s *Store) ListConversationsForAgent(ctx context.Context, agentID protocol.AgentID, page store.Page) (store.PageResult[store.ConversationListItem], error) {
 	var res store.PageResult[store.ConversationListItem]
 	beforeAt, beforeID := int64(1<<63-1), "\U0010FFFF"
 	if page.Cursor != "" {
@@ -293,7 +293,7 @@ func (s *Store) ListConversationsForAgent(ctx context.Context, agentID string, p
 			convs = convs[:limit]
 			last := convs[limit-1]
 			res.NextCursor = cursor.Encode(cursorConversations,
-				strconv.FormatInt(toMicro(last.UpdatedAt), 10), last.ID)
+				strconv.FormatInt(toMicro(last.UpdatedAt), 10), string(last.ID))
 		}
 		members, err := participantsOf(ctx, tx, convs)
 		if err != nil {
@@ -303,7 +303,7 @@ func (s *Store) ListConversationsForAgent(ctx context.Context, agentID string, p
 		for i, c := range convs {
 			ps := members[c.ID]
 			if ps == nil {
-				ps = []string{}
+				ps = []protocol.AgentID{}
 			}
 			res.Items[i] = store.ConversationListItem{Conversation: c, Participants: ps}
 		}
@@ -317,14 +317,14 @@ func (s *Store) ListConversationsForAgent(ctx context.Context, agentID string, p
 
 // participantsOf returns the members of each conversation of convs, by id,
 // ordered by join time then agent id.
-func participantsOf(ctx context.Context, tx *sql.Tx, convs []store.Conversation) (map[string][]string, error) {
-	out := make(map[string][]string, len(convs))
+func participantsOf(ctx context.Context, tx *sql.Tx, convs []store.Conversation) (map[protocol.ConversationID][]protocol.AgentID, error) {
+	out := make(map[protocol.ConversationID][]protocol.AgentID, len(convs))
 	if len(convs) == 0 {
 		return out, nil
 	}
 	ids := make([]any, len(convs))
 	for i, c := range convs {
-		ids[i] = c.ID
+		ids[i] = string(c.ID)
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT conversation_id, agent_id FROM conversation_participants
 		WHERE conversation_id IN (`+placeholders(len(ids))+`)
@@ -338,13 +338,14 @@ func participantsOf(ctx context.Context, tx *sql.Tx, convs []store.Conversation)
 		if err := rows.Scan(&conv, &agent); err != nil {
 			return nil, err
 		}
-		out[conv] = append(out[conv], agent)
+		id := protocol.ConversationID(conv)
+		out[id] = append(out[id], protocol.AgentID(agent))
 	}
 	return out, rows.Err()
 }
 
 // TouchConversation implements store.ConversationStore.
-func (s *Store) TouchConversation(ctx context.Context, id string, lastMessageAt time.Time) error {
+func (s *Store) TouchConversation(ctx context.Context, id protocol.ConversationID, lastMessageAt time.Time) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		return touchTx(ctx, tx, id, toMicro(lastMessageAt))
 	})
@@ -355,7 +356,7 @@ func (s *Store) TouchConversation(ctx context.Context, id string, lastMessageAt 
 }
 
 // touchTx moves last_message_at and updated_at forward to at.
-func touchTx(ctx context.Context, tx *sql.Tx, id string, at int64) error {
+func touchTx(ctx context.Context, tx *sql.Tx, id protocol.ConversationID, at int64) error {
 	res, err := tx.ExecContext(ctx, `UPDATE conversations
 		SET last_message_at = max(COALESCE(last_message_at, ?1), ?1), updated_at = max(updated_at, ?1)
 		WHERE id = ?2`, at, id)

@@ -3,7 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"slices"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -32,11 +32,32 @@ func fromNullMicro(v sql.NullInt64) *time.Time {
 }
 
 // optString stores an optional string ("" = NULL).
-func optString(s string) any {
+func optString[T ~string](s T) any {
 	if s == "" {
 		return nil
 	}
-	return s
+	return string(s)
+}
+
+// textDest scans a TEXT column into a named string type (an id) without the
+// reflection database/sql otherwise uses for such a destination, which shows
+// on long listings. NULL is an error, as for a *string.
+type textDest[T ~string] struct{ p *T }
+
+// text returns the scan destination of a TEXT column read into *p.
+func text[T ~string](p *T) textDest[T] { return textDest[T]{p} }
+
+// Scan implements sql.Scanner.
+func (d textDest[T]) Scan(src any) error {
+	switch v := src.(type) {
+	case string:
+		*d.p = T(v)
+	case []byte:
+		*d.p = T(v)
+	default:
+		return fmt.Errorf("scan %T into a text column", src)
+	}
+	return nil
 }
 
 // placeholders returns "?, ?, ..." with n markers.
@@ -47,11 +68,11 @@ func placeholders(n int) string {
 	return strings.Repeat("?, ", n-1) + "?"
 }
 
-// uniqueStrings returns ss without duplicates and empty strings, keeping the
-// first occurrence order.
-func uniqueStrings(ss []string) []string {
-	seen := make(map[string]struct{}, len(ss))
-	out := make([]string, 0, len(ss))
+// unique returns ss without duplicates and empty strings, keeping the first
+// occurrence order.
+func unique[T ~string](ss []T) []T {
+	seen := make(map[T]struct{}, len(ss))
+	out := make([]T, 0, len(ss))
 	for _, s := range ss {
 		if s == "" {
 			continue
@@ -66,10 +87,10 @@ func uniqueStrings(ss []string) []string {
 }
 
 // stringArgs converts ss to query arguments.
-func stringArgs(ss []string) []any {
+func stringArgs[T ~string](ss []T) []any {
 	args := make([]any, len(ss))
 	for i, s := range ss {
-		args[i] = s
+		args[i] = string(s)
 	}
 	return args
 }
@@ -79,26 +100,23 @@ type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-// queryStrings runs a query returning one string column and collects it.
-func queryStrings(ctx context.Context, q querier, query string, args ...any) ([]string, error) {
+// queryStrings runs a query returning one text column (ids) and collects it.
+func queryStrings[T ~string](ctx context.Context, q querier, query string, args ...any) ([]T, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := []string{}
+	out := []T{}
 	for rows.Next() {
 		var s string
 		if err := rows.Scan(&s); err != nil {
 			return nil, err
 		}
-		out = append(out, s)
+		out = append(out, T(s))
 	}
 	return out, rows.Err()
 }
-
-// sortStrings sorts ss in place.
-func sortStrings(ss []string) { slices.Sort(ss) }
 
 // rowQuerier runs single-row queries (*sql.DB or *sql.Tx).
 type rowQuerier interface {

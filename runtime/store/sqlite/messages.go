@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/moltzap/moltzap-go/generated/protocol"
 	"github.com/moltzap/moltzap-go/runtime/store"
 )
 
@@ -25,11 +26,11 @@ func scanMessage(r rowScanner) (store.Message, error) {
 		decision        string
 		createdAt       int64
 	)
-	if err := r.Scan(&m.ID, &m.ConversationID, &m.TaskID, &m.SenderID, &m.Seq, &replyTo,
+	if err := r.Scan(text(&m.ID), text(&m.ConversationID), text(&m.TaskID), text(&m.SenderID), &m.Seq, &replyTo,
 		&m.Parts, &tagged, &decision, &createdAt); err != nil {
 		return store.Message{}, err
 	}
-	m.ReplyToID = replyTo.String
+	m.ReplyToID = protocol.MessageID(replyTo.String)
 	if tagged.Valid {
 		if err := json.Unmarshal([]byte(tagged.String), &m.TaggedEntities); err != nil {
 			return store.Message{}, fmt.Errorf("decode tagged entities of %s: %w", m.ID, err)
@@ -63,7 +64,7 @@ func normalizeDecision(d store.Decision) store.Decision {
 	case store.DecisionForward:
 		d.Reason = ""
 		if d.Recipients == nil {
-			d.Recipients = []string{}
+			d.Recipients = []protocol.AgentID{}
 		}
 	case store.DecisionBlock:
 		d.Recipients = nil
@@ -103,9 +104,12 @@ func (s *Store) AppendMessage(ctx context.Context, m store.Message) (store.Messa
 		return store.Message{}, fmt.Errorf("append message: decision tag %q: %w", m.Decision.Tag, store.ErrInvalid)
 	}
 	at := toMicro(m.CreatedAt)
+	// The hot-path statements take ids as plain strings: database/sql converts
+	// a named string type by reflection, with one more allocation per argument.
+	convID := string(m.ConversationID)
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		var taskID string
-		err := tx.StmtContext(ctx, s.st.appendBump).QueryRowContext(ctx, at, m.ConversationID).Scan(&m.Seq, &taskID)
+		var taskID protocol.TaskID
+		err := tx.StmtContext(ctx, s.st.appendBump).QueryRowContext(ctx, at, convID).Scan(&m.Seq, text(&taskID))
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("conversation %s: %w", m.ConversationID, store.ErrNotFound)
 		}
@@ -120,14 +124,14 @@ func (s *Store) AppendMessage(ctx context.Context, m store.Message) (store.Messa
 		if m.ReplyToID != "" {
 			var n int
 			if err := tx.StmtContext(ctx, s.st.appendReplyCheck).QueryRowContext(ctx,
-				m.ReplyToID, m.ConversationID).Scan(&n); err != nil {
+				string(m.ReplyToID), convID).Scan(&n); err != nil {
 				return err
 			}
 			if n == 0 {
 				return fmt.Errorf("reply target %s: %w", m.ReplyToID, store.ErrNotFound)
 			}
 		}
-		_, err = tx.StmtContext(ctx, s.st.appendInsert).ExecContext(ctx, m.ID, m.ConversationID, m.TaskID, m.SenderID, m.Seq, optString(m.ReplyToID),
+		_, err = tx.StmtContext(ctx, s.st.appendInsert).ExecContext(ctx, string(m.ID), convID, string(m.TaskID), string(m.SenderID), m.Seq, optString(m.ReplyToID),
 			m.Parts, tagged, decisionJSON, at, string(m.Decision.Tag))
 		return mapErr(err)
 	})
@@ -138,8 +142,8 @@ func (s *Store) AppendMessage(ctx context.Context, m store.Message) (store.Messa
 }
 
 // GetMessage implements store.MessageStore.
-func (s *Store) GetMessage(ctx context.Context, id string) (store.Message, error) {
-	m, err := scanMessage(s.st.getMessage.QueryRowContext(ctx, id))
+func (s *Store) GetMessage(ctx context.Context, id protocol.MessageID) (store.Message, error) {
+	m, err := scanMessage(s.st.getMessage.QueryRowContext(ctx, string(id)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Message{}, fmt.Errorf("get message %s: %w", id, store.ErrNotFound)
 	}
@@ -150,7 +154,7 @@ func (s *Store) GetMessage(ctx context.Context, id string) (store.Message, error
 }
 
 // SetMessageDecision implements store.MessageStore.
-func (s *Store) SetMessageDecision(ctx context.Context, id string, d store.Decision) (store.Decision, error) {
+func (s *Store) SetMessageDecision(ctx context.Context, id protocol.MessageID, d store.Decision) (store.Decision, error) {
 	if d.Tag != store.DecisionForward && d.Tag != store.DecisionBlock {
 		return store.Decision{}, fmt.Errorf("set decision of %s: tag %q: %w", id, d.Tag, store.ErrInvalid)
 	}
@@ -162,7 +166,7 @@ func (s *Store) SetMessageDecision(ctx context.Context, id string, d store.Decis
 	}
 	var cur store.Decision
 	err = s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.StmtContext(ctx, s.st.decisionSet).ExecContext(ctx, string(d.Tag), string(b), id)
+		res, err := tx.StmtContext(ctx, s.st.decisionSet).ExecContext(ctx, string(d.Tag), string(b), string(id))
 		if err != nil {
 			return err
 		}
@@ -175,7 +179,7 @@ func (s *Store) SetMessageDecision(ctx context.Context, id string, d store.Decis
 			return nil
 		}
 		var stored string
-		err = tx.StmtContext(ctx, s.st.decisionGet).QueryRowContext(ctx, id).Scan(&stored)
+		err = tx.StmtContext(ctx, s.st.decisionGet).QueryRowContext(ctx, string(id)).Scan(&stored)
 		if errors.Is(err, sql.ErrNoRows) {
 			return store.ErrNotFound
 		}
@@ -194,14 +198,14 @@ func (s *Store) SetMessageDecision(ctx context.Context, id string, d store.Decis
 }
 
 // ListMessages implements store.MessageStore.
-func (s *Store) ListMessages(ctx context.Context, conversationID string, viewer store.MessageViewer, sinceSeq *int64, limit int) ([]store.Message, bool, error) {
+func (s *Store) ListMessages(ctx context.Context, conversationID protocol.ConversationID, viewer store.MessageViewer, sinceSeq *int64, limit int) ([]store.Message, bool, error) {
 	limit = store.EffectiveLimit(limit)
 	var since int64
 	if sinceSeq != nil {
 		since = *sinceSeq
 	}
 	rows, err := s.st.list(viewer.SeesAll, sinceSeq != nil).QueryContext(ctx,
-		conversationID, viewer.AgentID, since, limit+1)
+		string(conversationID), string(viewer.AgentID), since, limit+1) // plain strings: see AppendMessage
 	if err != nil {
 		return nil, false, fmt.Errorf("list messages of %s: %w", conversationID, err)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/moltzap/moltzap-go/generated/protocol"
 	"github.com/moltzap/moltzap-go/runtime/store"
 	"github.com/moltzap/moltzap-go/runtime/store/storetest"
 )
@@ -26,22 +27,23 @@ func TestConformance(t *testing.T) {
 	})
 }
 
-func newID() string { return uuid.Must(uuid.NewV7()).String() }
+// newID returns a fresh UUIDv7 as an id of type T.
+func newID[T ~string]() T { return T(uuid.Must(uuid.NewV7()).String()) }
 
 // seed stores an agent, a task and a conversation and returns their ids.
-func seed(t testing.TB, ctx context.Context, s *Store) (agent, task, conv string) {
+func seed(t testing.TB, ctx context.Context, s *Store) (agent protocol.AgentID, task protocol.TaskID, conv protocol.ConversationID) {
 	t.Helper()
 	now := time.Now().UTC()
-	agent, task, conv = newID(), newID(), newID()
-	if _, err := s.CreateAgent(ctx, store.Agent{ID: agent, Name: "agent-" + agent[len(agent)-8:], Status: store.AgentActive,
-		APIKeyID: agent[len(agent)-16:], APIKeySecretHash: strings.Repeat("0", 64), CreatedAt: now}); err != nil {
+	agent, task, conv = newID[protocol.AgentID](), newID[protocol.TaskID](), newID[protocol.ConversationID]()
+	if _, err := s.CreateAgent(ctx, store.Agent{ID: agent, Name: protocol.AgentName("agent-" + agent[len(agent)-8:]), Status: protocol.AgentStatusActive,
+		APIKeyID: string(agent[len(agent)-16:]), APIKeySecretHash: strings.Repeat("0", 64), CreatedAt: now}); err != nil {
 		t.Fatalf("CreateAgent: %v", err)
 	}
-	if _, err := s.CreateTask(ctx, store.Task{ID: task, AppID: newID(), InitiatorAgentID: agent, CreatedAt: now}, []string{agent}); err != nil {
+	if _, err := s.CreateTask(ctx, store.Task{ID: task, AppID: newID[protocol.AppID](), InitiatorAgentID: agent, CreatedAt: now}, []protocol.AgentID{agent}); err != nil {
 		t.Fatalf("CreateTask: %v", err)
 	}
-	if _, err := s.CreateConversation(ctx, store.Conversation{ID: conv, TaskID: task, Type: store.ConversationGroup,
-		CreatedBy: agent, CreatedAt: now}, []string{agent}); err != nil {
+	if _, err := s.CreateConversation(ctx, store.Conversation{ID: conv, TaskID: task, Type: protocol.ConversationTypeGroup,
+		CreatedBy: agent, CreatedAt: now}, []protocol.AgentID{agent}); err != nil {
 		t.Fatalf("CreateConversation: %v", err)
 	}
 	return agent, task, conv
@@ -90,13 +92,13 @@ func TestDurableAcrossReopen(t *testing.T) {
 	agent, _, conv := seed(t, ctx, s)
 	var last store.Message
 	for i := range 3 {
-		last, err = s.AppendMessage(ctx, store.Message{ID: newID(), ConversationID: conv, SenderID: agent,
+		last, err = s.AppendMessage(ctx, store.Message{ID: newID[protocol.MessageID](), ConversationID: conv, SenderID: agent,
 			Parts: []byte(`[{"type":"text","text":"hi"}]`), CreatedAt: time.Now().Add(time.Duration(i) * time.Millisecond)})
 		if err != nil {
 			t.Fatalf("AppendMessage: %v", err)
 		}
 	}
-	if _, err := s.SetMessageDecision(ctx, last.ID, store.Decision{Tag: store.DecisionForward, Recipients: []string{agent}}); err != nil {
+	if _, err := s.SetMessageDecision(ctx, last.ID, store.Decision{Tag: store.DecisionForward, Recipients: []protocol.AgentID{agent}}); err != nil {
 		t.Fatalf("SetMessageDecision: %v", err)
 	}
 	if err := s.Close(); err != nil {
@@ -115,7 +117,7 @@ func TestDurableAcrossReopen(t *testing.T) {
 	if got.Seq != last.Seq || string(got.Parts) != string(last.Parts) || got.Decision.Tag != store.DecisionForward {
 		t.Fatalf("after reopen: %+v", got)
 	}
-	next, err := s.AppendMessage(ctx, store.Message{ID: newID(), ConversationID: conv, SenderID: agent,
+	next, err := s.AppendMessage(ctx, store.Message{ID: newID[protocol.MessageID](), ConversationID: conv, SenderID: agent,
 		Parts: []byte(`[]`), CreatedAt: time.Now()})
 	if err != nil {
 		t.Fatalf("AppendMessage after reopen: %v", err)
@@ -137,7 +139,7 @@ func TestDurableWithoutClose(t *testing.T) {
 	}
 	defer s.Close()
 	agent, _, conv := seed(t, ctx, s)
-	m, err := s.AppendMessage(ctx, store.Message{ID: newID(), ConversationID: conv, SenderID: agent,
+	m, err := s.AppendMessage(ctx, store.Message{ID: newID[protocol.MessageID](), ConversationID: conv, SenderID: agent,
 		Parts: []byte(`[1]`), CreatedAt: time.Now()})
 	if err != nil {
 		t.Fatalf("AppendMessage: %v", err)
@@ -260,11 +262,28 @@ func TestCanceledContext(t *testing.T) {
 	defer s.Close()
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if _, err := s.GetAgent(ctx, newID()); !errors.Is(err, context.Canceled) {
+	if _, err := s.GetAgent(ctx, newID[protocol.AgentID]()); !errors.Is(err, context.Canceled) {
 		t.Fatalf("GetAgent with a canceled context: %v", err)
 	}
-	if _, err := s.CreateAgent(ctx, store.Agent{ID: newID(), Name: "x", Status: store.AgentActive,
+	if _, err := s.CreateAgent(ctx, store.Agent{ID: newID[protocol.AgentID](), Name: "x", Status: protocol.AgentStatusActive,
 		APIKeyID: "k", APIKeySecretHash: "h"}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("CreateAgent with a canceled context: %v", err)
+	}
+}
+
+// TestTextDest: the reflection-free scan destination of ids takes TEXT as a string or
+// bytes and refuses NULL and other types, as database/sql does for a *string.
+func TestTextDest(t *testing.T) {
+	var id protocol.AgentID
+	for _, src := range []any{"a1", []byte("a1")} {
+		id = ""
+		if err := text(&id).Scan(src); err != nil || id != "a1" {
+			t.Fatalf("Scan(%T) = %q, %v", src, id, err)
+		}
+	}
+	for _, src := range []any{nil, int64(1)} {
+		if err := text(&id).Scan(src); err == nil {
+			t.Fatalf("Scan(%T) accepted", src)
+		}
 	}
 }

@@ -5,9 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
+	"github.com/moltzap/moltzap-go/generated/protocol"
 	"github.com/moltzap/moltzap-go/runtime/store"
 	"github.com/moltzap/moltzap-go/runtime/store/internal/cursor"
 )
@@ -17,21 +19,19 @@ const taskColumns = `id, app_id, initiator_agent_id, status, started_at, ended_a
 func scanTask(r rowScanner) (store.Task, error) {
 	var (
 		t              store.Task
-		status         string
 		started, ended sql.NullInt64
 		createdAt      int64
 	)
-	if err := r.Scan(&t.ID, &t.AppID, &t.InitiatorAgentID, &status, &started, &ended, &createdAt); err != nil {
+	if err := r.Scan(&t.ID, &t.AppID, &t.InitiatorAgentID, &t.Status, &started, &ended, &createdAt); err != nil {
 		return store.Task{}, err
 	}
-	t.Status = store.TaskStatus(status)
 	t.StartedAt, t.EndedAt = fromNullMicro(started), fromNullMicro(ended)
 	t.CreatedAt = fromMicro(createdAt)
 	return t, nil
 }
 
 // getTaskTx reads a task inside a transaction; ErrNotFound if absent.
-func getTaskTx(ctx context.Context, tx *sql.Tx, id string) (store.Task, error) {
+func getTaskTx(ctx context.Context, tx *sql.Tx, id protocol.TaskID) (store.Task, error) {
 	t, err := scanTask(tx.QueryRowContext(ctx, `SELECT `+taskColumns+` FROM tasks WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Task{}, fmt.Errorf("task %s: %w", id, store.ErrNotFound)
@@ -49,22 +49,22 @@ func truncPtr(t *time.Time) *time.Time {
 }
 
 // CreateTask implements store.TaskStore.
-func (s *Store) CreateTask(ctx context.Context, t store.Task, participants []string) (store.Task, error) {
+func (s *Store) CreateTask(ctx context.Context, t store.Task, participants []protocol.AgentID) (store.Task, error) {
 	if t.ID == "" || t.AppID == "" || t.InitiatorAgentID == "" {
 		return store.Task{}, fmt.Errorf("create task: id, app and initiator required: %w", store.ErrInvalid)
 	}
 	if t.Status == "" {
-		t.Status = store.TaskWaiting
+		t.Status = protocol.TaskStatusWaiting
 	}
 	if !t.Status.Valid() {
 		return store.Task{}, fmt.Errorf("create task: status %q: %w", t.Status, store.ErrInvalid)
 	}
 	t.CreatedAt = t.CreatedAt.UTC().Truncate(time.Microsecond)
 	t.StartedAt, t.EndedAt = truncPtr(t.StartedAt), truncPtr(t.EndedAt)
-	participants = uniqueStrings(participants)
+	participants = unique(participants)
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO tasks (`+taskColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			t.ID, t.AppID, t.InitiatorAgentID, string(t.Status),
+			t.ID, t.AppID, t.InitiatorAgentID, t.Status,
 			optMicro(t.StartedAt), optMicro(t.EndedAt), toMicro(t.CreatedAt))
 		if err != nil {
 			return mapErr(err)
@@ -84,7 +84,7 @@ func (s *Store) CreateTask(ctx context.Context, t store.Task, participants []str
 }
 
 // GetTask implements store.TaskStore.
-func (s *Store) GetTask(ctx context.Context, id string) (store.Task, error) {
+func (s *Store) GetTask(ctx context.Context, id protocol.TaskID) (store.Task, error) {
 	t, err := scanTask(s.r.QueryRowContext(ctx, `SELECT `+taskColumns+` FROM tasks WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Task{}, fmt.Errorf("get task %s: %w", id, store.ErrNotFound)
@@ -97,11 +97,8 @@ func (s *Store) GetTask(ctx context.Context, id string) (store.Task, error) {
 
 // setTaskStatusTx is the compare-and-set of SetTaskStatus inside tx. On a
 // lost CAS it returns the current task with ErrStateChanged.
-func setTaskStatusTx(ctx context.Context, tx *sql.Tx, id string, from []store.TaskStatus, to store.TaskStatus, at int64) (store.Task, error) {
-	args := []any{string(to), at, id}
-	for _, f := range from {
-		args = append(args, string(f))
-	}
+func setTaskStatusTx(ctx context.Context, tx *sql.Tx, id protocol.TaskID, from []protocol.TaskStatus, to protocol.TaskStatus, at int64) (store.Task, error) {
+	args := append([]any{to, at, id}, stringArgs(from)...)
 	t, err := scanTask(tx.QueryRowContext(ctx, `UPDATE tasks SET
 			status = ?1,
 			started_at = CASE WHEN ?1 = 'active' THEN COALESCE(started_at, ?2) ELSE started_at END,
@@ -119,7 +116,7 @@ func setTaskStatusTx(ctx context.Context, tx *sql.Tx, id string, from []store.Ta
 }
 
 // SetTaskStatus implements store.TaskStore.
-func (s *Store) SetTaskStatus(ctx context.Context, id string, from []store.TaskStatus, to store.TaskStatus, at time.Time) (store.Task, error) {
+func (s *Store) SetTaskStatus(ctx context.Context, id protocol.TaskID, from []protocol.TaskStatus, to protocol.TaskStatus, at time.Time) (store.Task, error) {
 	if len(from) == 0 || !to.Valid() {
 		return store.Task{}, fmt.Errorf("set task status: from required, to %q: %w", to, store.ErrInvalid)
 	}
@@ -139,7 +136,7 @@ func (s *Store) SetTaskStatus(ctx context.Context, id string, from []store.TaskS
 const cursorTasks = "tasks"
 
 // ListTasksForAgent implements store.TaskStore.
-func (s *Store) ListTasksForAgent(ctx context.Context, agentID string, page store.Page) (store.PageResult[store.Task], error) {
+func (s *Store) ListTasksForAgent(ctx context.Context, agentID protocol.AgentID, page store.Page) (store.PageResult[store.Task], error) {
 	var res store.PageResult[store.Task]
 	beforeAt, beforeID := int64(1<<63-1), "\U0010FFFF"
 	if page.Cursor != "" {
@@ -177,13 +174,13 @@ func (s *Store) ListTasksForAgent(ctx context.Context, agentID string, page stor
 	if len(res.Items) > limit {
 		res.Items = res.Items[:limit]
 		last := res.Items[limit-1]
-		res.NextCursor = cursor.Encode(cursorTasks, strconv.FormatInt(toMicro(last.CreatedAt), 10), last.ID)
+		res.NextCursor = cursor.Encode(cursorTasks, strconv.FormatInt(toMicro(last.CreatedAt), 10), string(last.ID))
 	}
 	return res, nil
 }
 
 // AddTaskParticipant implements store.TaskStore.
-func (s *Store) AddTaskParticipant(ctx context.Context, taskID, agentID string, at time.Time) (store.TaskParticipant, error) {
+func (s *Store) AddTaskParticipant(ctx context.Context, taskID protocol.TaskID, agentID protocol.AgentID, at time.Time) (store.TaskParticipant, error) {
 	p := store.TaskParticipant{TaskID: taskID, AgentID: agentID}
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		var admitted sql.NullInt64
@@ -201,7 +198,7 @@ func (s *Store) AddTaskParticipant(ctx context.Context, taskID, agentID string, 
 }
 
 // RemoveTaskParticipant implements store.TaskStore.
-func (s *Store) RemoveTaskParticipant(ctx context.Context, taskID, agentID string) (store.ParticipantRemoval, error) {
+func (s *Store) RemoveTaskParticipant(ctx context.Context, taskID protocol.TaskID, agentID protocol.AgentID) (store.ParticipantRemoval, error) {
 	var r store.ParticipantRemoval
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		if _, err := getTaskTx(ctx, tx, taskID); err != nil {
@@ -216,7 +213,7 @@ func (s *Store) RemoveTaskParticipant(ctx context.Context, taskID, agentID strin
 			return err
 		}
 		r.Removed = n > 0
-		r.ConversationIDs, err = queryStrings(ctx, tx, `DELETE FROM conversation_participants
+		r.ConversationIDs, err = queryStrings[protocol.ConversationID](ctx, tx, `DELETE FROM conversation_participants
 			WHERE agent_id = ? AND conversation_id IN (SELECT id FROM conversations WHERE task_id = ?)
 			RETURNING conversation_id`, agentID, taskID)
 		if err != nil {
@@ -227,12 +224,12 @@ func (s *Store) RemoveTaskParticipant(ctx context.Context, taskID, agentID strin
 	if err != nil {
 		return store.ParticipantRemoval{}, fmt.Errorf("remove %s from task %s: %w", agentID, taskID, err)
 	}
-	sortStrings(r.ConversationIDs)
+	slices.Sort(r.ConversationIDs)
 	return r, nil
 }
 
 // IsTaskParticipant implements store.TaskStore.
-func (s *Store) IsTaskParticipant(ctx context.Context, taskID, agentID string) (bool, error) {
+func (s *Store) IsTaskParticipant(ctx context.Context, taskID protocol.TaskID, agentID protocol.AgentID) (bool, error) {
 	var n int
 	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM task_participants
 		WHERE task_id = ? AND agent_id = ? AND admitted_at IS NOT NULL`, taskID, agentID).Scan(&n)
@@ -243,7 +240,7 @@ func (s *Store) IsTaskParticipant(ctx context.Context, taskID, agentID string) (
 }
 
 // TaskParticipants implements store.TaskStore.
-func (s *Store) TaskParticipants(ctx context.Context, taskID string) ([]store.TaskParticipant, error) {
+func (s *Store) TaskParticipants(ctx context.Context, taskID protocol.TaskID) ([]store.TaskParticipant, error) {
 	out := []store.TaskParticipant{}
 	err := s.read(ctx, func(tx *sql.Tx) error {
 		if _, err := getTaskTx(ctx, tx, taskID); err != nil {
@@ -273,20 +270,20 @@ func (s *Store) TaskParticipants(ctx context.Context, taskID string) ([]store.Ta
 }
 
 // CloseTask implements store.TaskStore.
-func (s *Store) CloseTask(ctx context.Context, taskID string, at time.Time) (store.Task, []string, error) {
+func (s *Store) CloseTask(ctx context.Context, taskID protocol.TaskID, at time.Time) (store.Task, []protocol.ConversationID, error) {
 	var (
 		t        store.Task
-		archived []string
+		archived []protocol.ConversationID
 	)
 	atMicro := toMicro(at)
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		var err error
 		t, err = setTaskStatusTx(ctx, tx, taskID,
-			[]store.TaskStatus{store.TaskWaiting, store.TaskActive}, store.TaskClosed, atMicro)
+			[]protocol.TaskStatus{protocol.TaskStatusWaiting, protocol.TaskStatusActive}, protocol.TaskStatusClosed, atMicro)
 		if err != nil {
 			return err
 		}
-		archived, err = queryStrings(ctx, tx, `UPDATE conversations
+		archived, err = queryStrings[protocol.ConversationID](ctx, tx, `UPDATE conversations
 			SET archived_at = ?1, updated_at = max(updated_at, ?1)
 			WHERE task_id = ?2 AND archived_at IS NULL RETURNING id`, atMicro, taskID)
 		return err
@@ -294,7 +291,7 @@ func (s *Store) CloseTask(ctx context.Context, taskID string, at time.Time) (sto
 	if err != nil {
 		return t, nil, fmt.Errorf("close task %s: %w", taskID, err)
 	}
-	sortStrings(archived)
+	slices.Sort(archived)
 	return t, archived, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/moltzap/moltzap-go/generated/protocol"
 	"github.com/moltzap/moltzap-go/runtime/store"
 )
 
@@ -103,34 +104,34 @@ func testAgentCreateInvalid(t *testing.T, e *env) {
 
 func testAgentNotFound(t *testing.T, e *env) {
 	e.agent("alice", "")
-	_, err := e.s.GetAgent(e.ctx, newID())
+	_, err := e.s.GetAgent(e.ctx, newAgentID())
 	wantErr(t, err, store.ErrNotFound, "GetAgent")
 	_, err = e.s.GetAgentByName(e.ctx, "nobody")
 	wantErr(t, err, store.ErrNotFound, "GetAgentByName")
 	_, err = e.s.GetAgentByKeyID(e.ctx, "ffffffffffffffff")
 	wantErr(t, err, store.ErrNotFound, "GetAgentByKeyID")
-	_, err = e.s.SetAgentStatus(e.ctx, newID(), store.AgentSuspended, e.now())
+	_, err = e.s.SetAgentStatus(e.ctx, newAgentID(), protocol.AgentStatusSuspended, e.now())
 	wantErr(t, err, store.ErrNotFound, "SetAgentStatus")
 }
 
 func testAgentKeyIDSuspended(t *testing.T, e *env) {
 	in := e.newAgent("alice", "")
-	in.Status = store.AgentSuspended
+	in.Status = protocol.AgentStatusSuspended
 	a, err := e.s.CreateAgent(e.ctx, in)
 	must(t, err, "CreateAgent")
 	_, err = e.s.GetAgentByKeyID(e.ctx, a.APIKeyID)
 	wantErr(t, err, store.ErrNotFound, "suspended agent by key id")
 
 	at := e.now()
-	a, err = e.s.SetAgentStatus(e.ctx, a.ID, store.AgentActive, at)
+	a, err = e.s.SetAgentStatus(e.ctx, a.ID, protocol.AgentStatusActive, at)
 	must(t, err, "SetAgentStatus active")
-	if a.Status != store.AgentActive || !a.UpdatedAt.Equal(at) {
+	if a.Status != protocol.AgentStatusActive || !a.UpdatedAt.Equal(at) {
 		t.Fatalf("after SetAgentStatus: %+v", a)
 	}
 	if _, err := e.s.GetAgentByKeyID(e.ctx, a.APIKeyID); err != nil {
 		t.Fatalf("active agent by key id: %v", err)
 	}
-	_, err = e.s.SetAgentStatus(e.ctx, a.ID, store.AgentSuspended, e.now())
+	_, err = e.s.SetAgentStatus(e.ctx, a.ID, protocol.AgentStatusSuspended, e.now())
 	must(t, err, "SetAgentStatus suspended")
 	_, err = e.s.GetAgentByKeyID(e.ctx, a.APIKeyID)
 	wantErr(t, err, store.ErrNotFound, "re-suspended agent by key id")
@@ -146,19 +147,19 @@ func testAgentGetMany(t *testing.T, e *env) {
 	c := e.agent("carol", "")
 	a := e.agent("alice", "")
 	b := e.agent("bob", "")
-	got, err := e.s.GetAgentsByIDs(e.ctx, []string{c.ID, newID(), a.ID, c.ID})
+	got, err := e.s.GetAgentsByIDs(e.ctx, []protocol.AgentID{c.ID, newAgentID(), a.ID, c.ID})
 	must(t, err, "GetAgentsByIDs")
 	same(t, agentNames(got), []string{"alice", "carol"}, "GetAgentsByIDs names")
 	same(t, got[0], a, "GetAgentsByIDs record")
 
 	got, err = e.s.GetAgentsByNames(e.ctx, []string{"bob", "nobody", "alice", "bob"})
 	must(t, err, "GetAgentsByNames")
-	same(t, agentIDs(got), []string{a.ID, b.ID}, "GetAgentsByNames ids")
+	same(t, agentIDs(got), []protocol.AgentID{a.ID, b.ID}, "GetAgentsByNames ids")
 
 	for what, f := range map[string]func() ([]store.Agent, error){
 		"ids":   func() ([]store.Agent, error) { return e.s.GetAgentsByIDs(e.ctx, nil) },
 		"names": func() ([]store.Agent, error) { return e.s.GetAgentsByNames(e.ctx, []string{}) },
-		"none":  func() ([]store.Agent, error) { return e.s.GetAgentsByIDs(e.ctx, []string{newID()}) },
+		"none":  func() ([]store.Agent, error) { return e.s.GetAgentsByIDs(e.ctx, []protocol.AgentID{newAgentID()}) },
 	} {
 		got, err := f()
 		must(t, err, "empty "+what)
@@ -168,7 +169,7 @@ func testAgentGetMany(t *testing.T, e *env) {
 	}
 
 	// 100 ids at once (the protocol maximum).
-	var many []string
+	var many []protocol.AgentID
 	for i := range 99 {
 		many = append(many, e.agent(fmt.Sprintf("bulk-%02d", i), "").ID)
 	}
@@ -219,12 +220,12 @@ func testAgentClaimRace(t *testing.T, e *env) {
 		wg                sync.WaitGroup
 		mu                sync.Mutex
 		firsts, mismatchs int
-		winner            string
+		winner            protocol.UserID
 	)
 	at := e.now()
 	for i := range n {
 		wg.Go(func() {
-			owner := fmt.Sprintf("owner-%d", i)
+			owner := protocol.UserID(fmt.Sprintf("owner-%d", i))
 			got, first, err := e.s.ClaimAgent(e.ctx, a.ClaimToken, owner, at)
 			mu.Lock()
 			defer mu.Unlock()
@@ -278,7 +279,7 @@ func testAgentRotateKey(t *testing.T, e *env) {
 	_, err = e.s.RotateAgentKey(e.ctx, "bob", "", "", "", e.now())
 	wantErr(t, err, store.ErrInvalid, "rotate to an empty key")
 
-	_, err = e.s.SetAgentStatus(e.ctx, a.ID, store.AgentSuspended, e.now())
+	_, err = e.s.SetAgentStatus(e.ctx, a.ID, protocol.AgentStatusSuspended, e.now())
 	must(t, err, "suspend")
 	_, err = e.s.RotateAgentKey(e.ctx, "alice", "owner-1", "eeeeeeeeeeeeeeee", "ff", e.now())
 	wantErr(t, err, store.ErrConflict, "rotate suspended agent")
@@ -305,13 +306,13 @@ func testAgentsByOwner(t *testing.T, e *env) {
 // e1; z1 is unclaimed.
 func visibilityWorld(t *testing.T, e *env) map[string]store.Agent {
 	ag := map[string]store.Agent{}
-	for name, owner := range map[string]string{
+	for name, owner := range map[string]protocol.UserID{
 		"a1": "u1", "a2": "u1", "b1": "u2", "c1": "u3", "d1": "u4", "d2": "u4", "e1": "u5", "z1": "",
 	} {
 		ag[name] = e.agent(name, owner)
 	}
-	addContact := func(from, to string, accept bool) {
-		c, err := e.s.AddContact(e.ctx, store.Contact{ID: newID(), OwnerUserID: from, ContactUserID: to, CreatedAt: e.now()})
+	addContact := func(from, to protocol.UserID, accept bool) {
+		c, err := e.s.AddContact(e.ctx, store.Contact{ID: newContactID(), OwnerUserID: from, ContactUserID: to, CreatedAt: e.now()})
 		must(t, err, "AddContact")
 		if accept {
 			_, _, err := e.s.AcceptContact(e.ctx, c.ID, to, e.now())
@@ -350,7 +351,7 @@ func testListVisibleAgents(t *testing.T, e *env) {
 		t.Fatalf("unclaimed viewer: NextCursor %q", page.NextCursor)
 	}
 
-	_, err = e.s.ListVisibleAgents(e.ctx, newID(), store.Page{})
+	_, err = e.s.ListVisibleAgents(e.ctx, newAgentID(), store.Page{})
 	wantErr(t, err, store.ErrNotFound, "unknown viewer")
 }
 
@@ -366,8 +367,8 @@ func testListVisibleAgentsPaging(t *testing.T, e *env) {
 	}
 	for _, limit := range []int{1, 2, 3, 5, 10, 11} {
 		var (
-			got    []string
-			cursor string
+			got    []protocol.AgentName
+			cursor protocol.Cursor
 			pages  int
 		)
 		for {
@@ -399,9 +400,9 @@ func testListVisibleAgentsPaging(t *testing.T, e *env) {
 		t.Fatalf("default limit: %d items", len(def.Items))
 	}
 
-	for _, bad := range []string{"garbage!", "e30", "bm90IGpzb24"} {
+	for _, bad := range []protocol.Cursor{"garbage!", "e30", "bm90IGpzb24"} {
 		_, err = e.s.ListVisibleAgents(e.ctx, ag["a1"].ID, store.Page{Cursor: bad})
-		wantErr(t, err, store.ErrBadCursor, "bad cursor "+bad)
+		wantErr(t, err, store.ErrBadCursor, "bad cursor "+string(bad))
 	}
 	// A cursor of another listing is refused.
 	tasks := e.tasksCursor(ag["a1"].ID)
@@ -410,7 +411,7 @@ func testListVisibleAgentsPaging(t *testing.T, e *env) {
 }
 
 // tasksCursor returns a non-empty task-list cursor for agent.
-func (e *env) tasksCursor(agent string) string {
+func (e *env) tasksCursor(agent protocol.AgentID) protocol.Cursor {
 	e.t.Helper()
 	e.task(agent)
 	e.task(agent)

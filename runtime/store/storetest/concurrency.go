@@ -5,6 +5,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/moltzap/moltzap-go/generated/protocol"
 	"github.com/moltzap/moltzap-go/runtime/store"
 )
 
@@ -27,7 +28,7 @@ func testConcurrentAppend(t *testing.T, e *env) {
 	var (
 		wg       sync.WaitGroup
 		mu       sync.Mutex
-		bySeq    = map[int64]string{}
+		bySeq    = map[int64]protocol.MessageID{}
 		done     = make(chan struct{})
 		readerWG sync.WaitGroup
 	)
@@ -128,18 +129,18 @@ func testConcurrentMixed(t *testing.T, e *env) {
 				t.Errorf("worker %d CreateAgent: %v", w, err)
 				return
 			}
-			if _, _, err := e.s.ClaimAgent(e.ctx, a.ClaimToken, fmt.Sprintf("owner-%d", w%3), e.now()); err != nil {
+			if _, _, err := e.s.ClaimAgent(e.ctx, a.ClaimToken, protocol.UserID(fmt.Sprintf("owner-%d", w%3)), e.now()); err != nil {
 				t.Errorf("worker %d ClaimAgent: %v", w, err)
 				return
 			}
 			for r := range rounds {
-				task, err := e.s.CreateTask(e.ctx, store.Task{ID: newID(), AppID: newID(), InitiatorAgentID: a.ID, CreatedAt: e.now()}, []string{a.ID})
+				task, err := e.s.CreateTask(e.ctx, store.Task{ID: newTaskID(), AppID: newAppID(), InitiatorAgentID: a.ID, CreatedAt: e.now()}, []protocol.AgentID{a.ID})
 				if err != nil {
 					t.Errorf("worker %d CreateTask: %v", w, err)
 					return
 				}
-				c, err := e.s.CreateConversation(e.ctx, store.Conversation{ID: newID(), TaskID: task.ID,
-					Type: store.ConversationGroup, CreatedBy: a.ID, CreatedAt: e.now()}, []string{a.ID})
+				c, err := e.s.CreateConversation(e.ctx, store.Conversation{ID: newConvID(), TaskID: task.ID,
+					Type: protocol.ConversationTypeGroup, CreatedBy: a.ID, CreatedAt: e.now()}, []protocol.AgentID{a.ID})
 				if err != nil {
 					t.Errorf("worker %d CreateConversation: %v", w, err)
 					return
@@ -149,7 +150,7 @@ func testConcurrentMixed(t *testing.T, e *env) {
 					t.Errorf("worker %d AppendMessage: %v", w, err)
 					return
 				}
-				if _, err := e.s.SetMessageDecision(e.ctx, m.ID, store.Decision{Tag: store.DecisionForward, Recipients: []string{a.ID}}); err != nil {
+				if _, err := e.s.SetMessageDecision(e.ctx, m.ID, store.Decision{Tag: store.DecisionForward, Recipients: []protocol.AgentID{a.ID}}); err != nil {
 					t.Errorf("worker %d SetMessageDecision: %v", w, err)
 					return
 				}

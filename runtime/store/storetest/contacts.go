@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/moltzap/moltzap-go/generated/protocol"
 	"github.com/moltzap/moltzap-go/runtime/store"
 )
 
@@ -19,28 +20,28 @@ func contactCases() []testCase {
 }
 
 // contact adds a pending edge from -> to.
-func (e *env) contact(from, to string) store.Contact {
+func (e *env) contact(from, to protocol.UserID) store.Contact {
 	e.t.Helper()
-	c, err := e.s.AddContact(e.ctx, store.Contact{ID: newID(), OwnerUserID: from, ContactUserID: to, CreatedAt: e.now()})
+	c, err := e.s.AddContact(e.ctx, store.Contact{ID: newContactID(), OwnerUserID: from, ContactUserID: to, CreatedAt: e.now()})
 	must(e.t, err, "AddContact")
 	return c
 }
 
 func testContactAddAndGet(t *testing.T, e *env) {
 	at := e.now()
-	in := store.Contact{ID: newID(), OwnerUserID: "u1", ContactUserID: "u2", Relationship: "colleague", CreatedAt: at,
-		Status: store.ContactAccepted, Direction: store.ContactIncoming} // status and direction are ignored
+	in := store.Contact{ID: newContactID(), OwnerUserID: "u1", ContactUserID: "u2", Relationship: "colleague", CreatedAt: at,
+		Status: protocol.ContactStatusAccepted, Direction: protocol.ContactDirectionIncoming} // status and direction are ignored
 	got, err := e.s.AddContact(e.ctx, in)
 	must(t, err, "AddContact")
 	want := store.Contact{ID: in.ID, OwnerUserID: "u1", ContactUserID: "u2", Relationship: "colleague",
-		Status: store.ContactPending, Direction: store.ContactOutgoing, CreatedAt: at, UpdatedAt: at}
+		Status: protocol.ContactStatusPending, Direction: protocol.ContactDirectionOutgoing, CreatedAt: at, UpdatedAt: at}
 	same(t, got, want, "AddContact result")
 	stored, err := e.s.GetContact(e.ctx, in.ID)
 	must(t, err, "GetContact")
 	same(t, stored, want, "GetContact")
 
 	fromTarget, ok := stored.ForViewer("u2")
-	if !ok || fromTarget.OwnerUserID != "u2" || fromTarget.ContactUserID != "u1" || fromTarget.Direction != store.ContactIncoming {
+	if !ok || fromTarget.OwnerUserID != "u2" || fromTarget.ContactUserID != "u1" || fromTarget.Direction != protocol.ContactDirectionIncoming {
 		t.Fatalf("ForViewer(target) = %+v, %v", fromTarget, ok)
 	}
 	if fromTarget.RequesterUserID() != "u1" || fromTarget.TargetUserID() != "u2" ||
@@ -53,9 +54,9 @@ func testContactAddAndGet(t *testing.T, e *env) {
 		t.Fatal("ForViewer(stranger) reported a party")
 	}
 
-	_, err = e.s.GetContact(e.ctx, newID())
+	_, err = e.s.GetContact(e.ctx, newContactID())
 	wantErr(t, err, store.ErrNotFound, "GetContact unknown")
-	noRel, err := e.s.AddContact(e.ctx, store.Contact{ID: newID(), OwnerUserID: "u1", ContactUserID: "u3", CreatedAt: e.now()})
+	noRel, err := e.s.AddContact(e.ctx, store.Contact{ID: newContactID(), OwnerUserID: "u1", ContactUserID: "u3", CreatedAt: e.now()})
 	must(t, err, "AddContact without relationship")
 	if noRel.Relationship != "" {
 		t.Fatalf("relationship = %q", noRel.Relationship)
@@ -64,22 +65,22 @@ func testContactAddAndGet(t *testing.T, e *env) {
 
 func testContactAddConflict(t *testing.T, e *env) {
 	c := e.contact("u1", "u2")
-	add := func(id, from, to string) error {
+	add := func(id protocol.ContactID, from, to protocol.UserID) error {
 		_, err := e.s.AddContact(e.ctx, store.Contact{ID: id, OwnerUserID: from, ContactUserID: to, CreatedAt: e.now()})
 		return err
 	}
-	wantErr(t, add(newID(), "u1", "u2"), store.ErrConflict, "same direction")
-	wantErr(t, add(newID(), "u2", "u1"), store.ErrConflict, "reverse direction")
+	wantErr(t, add(newContactID(), "u1", "u2"), store.ErrConflict, "same direction")
+	wantErr(t, add(newContactID(), "u2", "u1"), store.ErrConflict, "reverse direction")
 	wantErr(t, add(c.ID, "u3", "u4"), store.ErrConflict, "taken id")
-	wantErr(t, add(newID(), "u1", "u1"), store.ErrInvalid, "self contact")
-	wantErr(t, add(newID(), "", "u1"), store.ErrInvalid, "no owner")
+	wantErr(t, add(newContactID(), "u1", "u1"), store.ErrInvalid, "self contact")
+	wantErr(t, add(newContactID(), "", "u1"), store.ErrInvalid, "no owner")
 	wantErr(t, add("", "u1", "u5"), store.ErrInvalid, "no id")
 
 	// After acceptance the pair stays taken.
 	_, _, err := e.s.AcceptContact(e.ctx, c.ID, "u2", e.now())
 	must(t, err, "AcceptContact")
-	wantErr(t, add(newID(), "u2", "u1"), store.ErrConflict, "reverse of accepted")
-	must(t, add(newID(), "u2", "u3"), "another pair")
+	wantErr(t, add(newContactID(), "u2", "u1"), store.ErrConflict, "reverse of accepted")
+	must(t, add(newContactID(), "u2", "u3"), "another pair")
 }
 
 func testContactAccept(t *testing.T, e *env) {
@@ -88,19 +89,19 @@ func testContactAccept(t *testing.T, e *env) {
 	wantErr(t, err, store.ErrForbidden, "accept by the requester")
 	_, _, err = e.s.AcceptContact(e.ctx, c.ID, "u3", e.now())
 	wantErr(t, err, store.ErrNotFound, "accept by a stranger")
-	_, _, err = e.s.AcceptContact(e.ctx, newID(), "u2", e.now())
+	_, _, err = e.s.AcceptContact(e.ctx, newContactID(), "u2", e.now())
 	wantErr(t, err, store.ErrNotFound, "accept unknown edge")
 	stored, err := e.s.GetContact(e.ctx, c.ID)
 	must(t, err, "GetContact")
-	if stored.Status != store.ContactPending {
+	if stored.Status != protocol.ContactStatusPending {
 		t.Fatalf("refused accepts changed the status to %s", stored.Status)
 	}
 
 	at := e.now()
 	got, transitioned, err := e.s.AcceptContact(e.ctx, c.ID, "u2", at)
 	must(t, err, "accept by the target")
-	want := store.Contact{ID: c.ID, OwnerUserID: "u2", ContactUserID: "u1", Status: store.ContactAccepted,
-		Direction: store.ContactIncoming, CreatedAt: c.CreatedAt, UpdatedAt: at}
+	want := store.Contact{ID: c.ID, OwnerUserID: "u2", ContactUserID: "u1", Status: protocol.ContactStatusAccepted,
+		Direction: protocol.ContactDirectionIncoming, CreatedAt: c.CreatedAt, UpdatedAt: at}
 	if !transitioned {
 		t.Fatal("first accept did not transition")
 	}
@@ -117,7 +118,7 @@ func testContactAccept(t *testing.T, e *env) {
 
 	stored, err = e.s.GetContact(e.ctx, c.ID)
 	must(t, err, "GetContact")
-	if stored.Status != store.ContactAccepted || stored.OwnerUserID != "u1" || stored.Direction != store.ContactOutgoing {
+	if stored.Status != protocol.ContactStatusAccepted || stored.OwnerUserID != "u1" || stored.Direction != protocol.ContactDirectionOutgoing {
 		t.Fatalf("stored after accept = %+v", stored)
 	}
 }
@@ -135,9 +136,10 @@ func testContactListPerspectives(t *testing.T, e *env) {
 		t.Fatalf("u1 contacts: %+v", page)
 	}
 	type view struct {
-		ID, Owner, Other string
-		Status           store.ContactStatus
-		Direction        store.ContactDirection
+		ID           protocol.ContactID
+		Owner, Other protocol.UserID
+		Status       protocol.ContactStatus
+		Direction    protocol.ContactDirection
 	}
 	views := func(cs []store.Contact) []view {
 		var vs []view
@@ -147,8 +149,8 @@ func testContactListPerspectives(t *testing.T, e *env) {
 		return vs
 	}
 	same(t, views(page.Items), []view{
-		{out.ID, "u1", "u2", store.ContactPending, store.ContactOutgoing},
-		{in.ID, "u1", "u3", store.ContactAccepted, store.ContactIncoming},
+		{out.ID, "u1", "u2", protocol.ContactStatusPending, protocol.ContactDirectionOutgoing},
+		{in.ID, "u1", "u3", protocol.ContactStatusAccepted, protocol.ContactDirectionIncoming},
 	}, "u1's view")
 
 	page, err = e.s.ListContacts(e.ctx, "u2", store.Page{})
@@ -156,7 +158,7 @@ func testContactListPerspectives(t *testing.T, e *env) {
 	if len(page.Items) != 2 {
 		t.Fatalf("u2 contacts: %d", len(page.Items))
 	}
-	same(t, views(page.Items)[0], view{out.ID, "u2", "u1", store.ContactPending, store.ContactIncoming}, "u2's view")
+	same(t, views(page.Items)[0], view{out.ID, "u2", "u1", protocol.ContactStatusPending, protocol.ContactDirectionIncoming}, "u2's view")
 
 	page, err = e.s.ListContacts(e.ctx, "u9", store.Page{})
 	must(t, err, "ListContacts u9")
@@ -166,9 +168,9 @@ func testContactListPerspectives(t *testing.T, e *env) {
 }
 
 func testContactListPaging(t *testing.T, e *env) {
-	var want []string
+	var want []protocol.ContactID
 	for i := range 7 {
-		other := fmt.Sprintf("peer-%d", i)
+		other := protocol.UserID(fmt.Sprintf("peer-%d", i))
 		var c store.Contact
 		if i%2 == 0 {
 			c = e.contact("me", other)
@@ -178,8 +180,8 @@ func testContactListPaging(t *testing.T, e *env) {
 		want = append(want, c.ID)
 	}
 	var (
-		got    []string
-		cursor string
+		got    []protocol.ContactID
+		cursor protocol.Cursor
 	)
 	for range 10 {
 		page, err := e.s.ListContacts(e.ctx, "me", store.Page{Limit: 3, Cursor: cursor})
@@ -199,7 +201,7 @@ func testContactListPaging(t *testing.T, e *env) {
 
 func testAreInContact(t *testing.T, e *env) {
 	pending := e.contact("u1", "u2")
-	check := func(a, b string, want bool) {
+	check := func(a, b protocol.UserID, want bool) {
 		t.Helper()
 		got, err := e.s.AreInContact(e.ctx, a, b)
 		must(t, err, "AreInContact")

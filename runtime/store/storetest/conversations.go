@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moltzap/moltzap-go/generated/protocol"
 	"github.com/moltzap/moltzap-go/runtime/store"
 )
 
@@ -26,9 +27,9 @@ func testConversationCreateAndGet(t *testing.T, e *env) {
 	ids := e.agents("ag", 3)
 	task := e.task(ids[0], ids[1], ids[2])
 	at := e.now()
-	in := store.Conversation{ID: newID(), TaskID: task.ID, Type: store.ConversationDM, Name: "chat",
+	in := store.Conversation{ID: newConvID(), TaskID: task.ID, Type: protocol.ConversationTypeDm, Name: "chat",
 		CreatedBy: ids[0], Metadata: json.RawMessage(`{"tags":[{"k":"v"}]}`), CreatedAt: at}
-	got, err := e.s.CreateConversation(e.ctx, in, []string{ids[0], ids[1], ids[0]})
+	got, err := e.s.CreateConversation(e.ctx, in, []protocol.AgentID{ids[0], ids[1], ids[0]})
 	must(t, err, "CreateConversation")
 	want := in
 	want.UpdatedAt = at
@@ -41,7 +42,7 @@ func testConversationCreateAndGet(t *testing.T, e *env) {
 	}
 	ps, err := e.s.ConversationParticipants(e.ctx, in.ID)
 	must(t, err, "ConversationParticipants")
-	same(t, ps, sortedCopy([]string{ids[0], ids[1]}), "participants (deduplicated)")
+	same(t, ps, sortedCopy([]protocol.AgentID{ids[0], ids[1]}), "participants (deduplicated)")
 
 	bare := e.conv(task, ids[2])
 	if bare.Name != "" || bare.Metadata != nil {
@@ -54,12 +55,12 @@ func testConversationCreateAndGet(t *testing.T, e *env) {
 	convs, err := e.s.ConversationsOfTask(e.ctx, task.ID)
 	must(t, err, "ConversationsOfTask")
 	same(t, convs, []store.Conversation{want, bare}, "conversations of task")
-	convs, err = e.s.ConversationsOfTask(e.ctx, newID())
+	convs, err = e.s.ConversationsOfTask(e.ctx, newTaskID())
 	must(t, err, "ConversationsOfTask unknown")
 	if len(convs) != 0 {
 		t.Fatalf("conversations of unknown task: %d", len(convs))
 	}
-	_, err = e.s.GetConversation(e.ctx, newID())
+	_, err = e.s.GetConversation(e.ctx, newConvID())
 	wantErr(t, err, store.ErrNotFound, "GetConversation unknown")
 }
 
@@ -67,21 +68,21 @@ func testConversationCreateErrors(t *testing.T, e *env) {
 	a := e.agents("ag", 1)[0]
 	task := e.task(a)
 	existing := e.conv(task, a)
-	create := func(mutate func(*store.Conversation), participants ...string) error {
-		c := store.Conversation{ID: newID(), TaskID: task.ID, Type: store.ConversationGroup, CreatedBy: a, CreatedAt: e.now()}
+	create := func(mutate func(*store.Conversation), participants ...protocol.AgentID) error {
+		c := store.Conversation{ID: newConvID(), TaskID: task.ID, Type: protocol.ConversationTypeGroup, CreatedBy: a, CreatedAt: e.now()}
 		mutate(&c)
 		_, err := e.s.CreateConversation(e.ctx, c, participants)
 		return err
 	}
 	wantErr(t, create(func(c *store.Conversation) { c.ID = existing.ID }, a), store.ErrConflict, "taken id")
-	wantErr(t, create(func(c *store.Conversation) { c.TaskID = newID() }, a), store.ErrNotFound, "unknown task")
-	wantErr(t, create(func(c *store.Conversation) { c.CreatedBy = newID() }, a), store.ErrNotFound, "unknown creator")
+	wantErr(t, create(func(c *store.Conversation) { c.TaskID = newTaskID() }, a), store.ErrNotFound, "unknown task")
+	wantErr(t, create(func(c *store.Conversation) { c.CreatedBy = newAgentID() }, a), store.ErrNotFound, "unknown creator")
 	wantErr(t, create(func(c *store.Conversation) { c.Type = "channel" }, a), store.ErrInvalid, "bad type")
 	wantErr(t, create(func(c *store.Conversation) { c.Metadata = json.RawMessage(`{bad`) }, a), store.ErrInvalid, "bad metadata")
 	wantErr(t, create(func(c *store.Conversation) { c.ID = "" }, a), store.ErrInvalid, "no id")
 
-	id := newID()
-	wantErr(t, create(func(c *store.Conversation) { c.ID = id }, a, newID()), store.ErrNotFound, "unknown participant")
+	id := newConvID()
+	wantErr(t, create(func(c *store.Conversation) { c.ID = id }, a, newAgentID()), store.ErrNotFound, "unknown participant")
 	_, err := e.s.GetConversation(e.ctx, id)
 	wantErr(t, err, store.ErrNotFound, "conversation of a failed creation")
 }
@@ -124,16 +125,16 @@ func testConversationArchive(t *testing.T, e *env) {
 		t.Fatalf("archive after unarchive: %+v", got)
 	}
 
-	_, _, err = e.s.ArchiveConversation(e.ctx, newID(), e.now())
+	_, _, err = e.s.ArchiveConversation(e.ctx, newConvID(), e.now())
 	wantErr(t, err, store.ErrNotFound, "archive unknown")
-	_, _, err = e.s.UnarchiveConversation(e.ctx, newID(), e.now())
+	_, _, err = e.s.UnarchiveConversation(e.ctx, newConvID(), e.now())
 	wantErr(t, err, store.ErrNotFound, "unarchive unknown")
 }
 
 func testConversationMembership(t *testing.T, e *env) {
 	ids := e.agents("ag", 3)
 	c := e.conv(e.task(ids[0], ids[1], ids[2]), ids[0])
-	in := func(agent string) bool {
+	in := func(agent protocol.AgentID) bool {
 		t.Helper()
 		ok, err := e.s.IsConversationParticipant(e.ctx, c.ID, agent)
 		must(t, err, "IsConversationParticipant")
@@ -170,23 +171,23 @@ func testConversationMembership(t *testing.T, e *env) {
 	}
 	ps, err = e.s.ConversationParticipants(e.ctx, c.ID)
 	must(t, err, "ConversationParticipants")
-	same(t, ps, []string{ids[0], ids[2]}, "participants after removal")
+	same(t, ps, []protocol.AgentID{ids[0], ids[2]}, "participants after removal")
 
-	_, err = e.s.AddConversationParticipant(e.ctx, newID(), ids[1], e.now())
+	_, err = e.s.AddConversationParticipant(e.ctx, newConvID(), ids[1], e.now())
 	wantErr(t, err, store.ErrNotFound, "add to unknown conversation")
-	_, err = e.s.AddConversationParticipant(e.ctx, c.ID, newID(), e.now())
+	_, err = e.s.AddConversationParticipant(e.ctx, c.ID, newAgentID(), e.now())
 	wantErr(t, err, store.ErrNotFound, "add unknown agent")
-	_, err = e.s.RemoveConversationParticipant(e.ctx, newID(), ids[1])
+	_, err = e.s.RemoveConversationParticipant(e.ctx, newConvID(), ids[1])
 	wantErr(t, err, store.ErrNotFound, "remove from unknown conversation")
-	_, err = e.s.ConversationParticipants(e.ctx, newID())
+	_, err = e.s.ConversationParticipants(e.ctx, newConvID())
 	wantErr(t, err, store.ErrNotFound, "participants of unknown conversation")
-	ok, err := e.s.IsConversationParticipant(e.ctx, newID(), ids[0])
+	ok, err := e.s.IsConversationParticipant(e.ctx, newConvID(), ids[0])
 	must(t, err, "IsConversationParticipant unknown conversation")
 	if ok {
 		t.Fatal("member of an unknown conversation")
 	}
 	// Removing the last member leaves an empty conversation.
-	for _, id := range []string{ids[0], ids[2]} {
+	for _, id := range []protocol.AgentID{ids[0], ids[2]} {
 		_, err := e.s.RemoveConversationParticipant(e.ctx, c.ID, id)
 		must(t, err, "remove")
 	}
@@ -206,8 +207,8 @@ func testConversationIDsForAgent(t *testing.T, e *env) {
 	must(t, err, "archive")
 	got, err := e.s.ConversationIDsForAgent(e.ctx, ids[0])
 	must(t, err, "ConversationIDsForAgent")
-	same(t, got, sortedCopy([]string{c1.ID, c2.ID, c4.ID}), "memberships incl. archived")
-	got, err = e.s.ConversationIDsForAgent(e.ctx, newID())
+	same(t, got, sortedCopy([]protocol.ConversationID{c1.ID, c2.ID, c4.ID}), "memberships incl. archived")
+	got, err = e.s.ConversationIDsForAgent(e.ctx, newAgentID())
 	must(t, err, "ConversationIDsForAgent stranger")
 	same(t, got, []string{}, "stranger memberships")
 }
@@ -231,20 +232,20 @@ func testConversationListForAgent(t *testing.T, e *env) {
 	if page.NextCursor != "" {
 		t.Fatalf("single page with cursor %q", page.NextCursor)
 	}
-	var order []string
+	var order []protocol.ConversationID
 	for _, it := range page.Items {
 		order = append(order, it.Conversation.ID)
 	}
-	same(t, order, []string{c3.ID, c1.ID, c5.ID, c2.ID}, "most recent activity first")
+	same(t, order, []protocol.ConversationID{c3.ID, c1.ID, c5.ID, c2.ID}, "most recent activity first")
 	stored, err := e.s.GetConversation(e.ctx, c2.ID)
 	must(t, err, "GetConversation")
 	same(t, page.Items[3], store.ConversationListItem{
-		Conversation: stored, Participants: sortedCopy([]string{ids[1], me, ids[2]}),
+		Conversation: stored, Participants: sortedCopy([]protocol.AgentID{ids[1], me, ids[2]}),
 	}, "list item with participants")
 	if page.Items[0].Conversation.ArchivedAt == nil {
 		t.Fatal("archived conversation listed without ArchivedAt")
 	}
-	empty, err := e.s.ListConversationsForAgent(e.ctx, newID(), store.Page{})
+	empty, err := e.s.ListConversationsForAgent(e.ctx, newAgentID(), store.Page{})
 	must(t, err, "ListConversationsForAgent stranger")
 	if len(empty.Items) != 0 || empty.NextCursor != "" {
 		t.Fatalf("stranger: %+v", empty)
@@ -256,33 +257,33 @@ func testConversationListForAgent(t *testing.T, e *env) {
 func testConversationListPaging(t *testing.T, e *env) {
 	me := e.agents("ag", 1)[0]
 	task := e.task(me)
-	var want []string // most recent first
+	var want []protocol.ConversationID // most recent first
 	for range 6 {
-		want = append([]string{e.conv(task, me).ID}, want...)
+		want = append([]protocol.ConversationID{e.conv(task, me).ID}, want...)
 	}
 	// Equal updatedAt: ordered by id descending.
 	at := e.now()
-	var tied []string
+	var tied []protocol.ConversationID
 	for range 3 {
-		c, err := e.s.CreateConversation(e.ctx, store.Conversation{ID: newID(), TaskID: task.ID,
-			Type: store.ConversationGroup, CreatedBy: me, CreatedAt: at}, []string{me})
+		c, err := e.s.CreateConversation(e.ctx, store.Conversation{ID: newConvID(), TaskID: task.ID,
+			Type: protocol.ConversationTypeGroup, CreatedBy: me, CreatedAt: at}, []protocol.AgentID{me})
 		must(t, err, "CreateConversation")
 		tied = append(tied, c.ID)
 	}
 	tied = sortedCopy(tied)
-	want = append([]string{tied[2], tied[1], tied[0]}, want...)
+	want = append([]protocol.ConversationID{tied[2], tied[1], tied[0]}, want...)
 
 	for _, limit := range []int{1, 2, 3, 4, 9, 10} {
 		var (
-			got    []string
-			cursor string
+			got    []protocol.ConversationID
+			cursor protocol.Cursor
 		)
 		for range 20 {
 			page, err := e.s.ListConversationsForAgent(e.ctx, me, store.Page{Limit: limit, Cursor: cursor})
 			must(t, err, "ListConversationsForAgent")
 			for _, it := range page.Items {
 				got = append(got, it.Conversation.ID)
-				same(t, it.Participants, []string{me}, "participants")
+				same(t, it.Participants, []protocol.AgentID{me}, "participants")
 			}
 			if page.NextCursor == "" {
 				break
@@ -318,5 +319,5 @@ func testConversationTouch(t *testing.T, e *env) {
 	if !got.LastMessageAt.Equal(t3.Truncate(time.Microsecond)) {
 		t.Fatalf("LastMessageAt = %v, want %v", got.LastMessageAt, t3.Truncate(time.Microsecond))
 	}
-	wantErr(t, e.s.TouchConversation(e.ctx, newID(), e.now()), store.ErrNotFound, "touch unknown")
+	wantErr(t, e.s.TouchConversation(e.ctx, newConvID(), e.now()), store.ErrNotFound, "touch unknown")
 }

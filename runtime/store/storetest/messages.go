@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/moltzap/moltzap-go/generated/protocol"
 	"github.com/moltzap/moltzap-go/runtime/store"
 )
 
@@ -31,8 +32,8 @@ func seqs(ms []store.Message) []int64 {
 }
 
 // messageIDs extracts the ids of ms.
-func messageIDs(ms []store.Message) []string {
-	out := make([]string, len(ms))
+func messageIDs(ms []store.Message) []protocol.MessageID {
+	out := make([]protocol.MessageID, len(ms))
 	for i, m := range ms {
 		out[i] = m.ID
 	}
@@ -46,7 +47,7 @@ func testMessageAppendAndGet(t *testing.T, e *env) {
 
 	in := e.newMessage(c, ids[0])
 	in.Parts = []byte{0, 1, 2, 0xff, '"'} // opaque bytes
-	in.TaggedEntities = []string{ids[1]}
+	in.TaggedEntities = []protocol.AgentID{ids[1]}
 	first, err := e.s.AppendMessage(e.ctx, in)
 	must(t, err, "AppendMessage")
 	want := in
@@ -81,7 +82,7 @@ func testMessageAppendAndGet(t *testing.T, e *env) {
 	if conv.LastMessageAt == nil || !conv.LastMessageAt.Equal(reply.CreatedAt) || !conv.UpdatedAt.Equal(reply.CreatedAt) {
 		t.Fatalf("conversation not touched by append: %+v", conv)
 	}
-	_, err = e.s.GetMessage(e.ctx, newID())
+	_, err = e.s.GetMessage(e.ctx, newMessageID())
 	wantErr(t, err, store.ErrNotFound, "GetMessage unknown")
 }
 
@@ -99,12 +100,12 @@ func testMessageAppendErrors(t *testing.T, e *env) {
 		_, err := e.s.AppendMessage(e.ctx, in)
 		return err
 	}
-	wantErr(t, appendWith(func(x *store.Message) { x.ConversationID = newID() }), store.ErrNotFound, "unknown conversation")
-	wantErr(t, appendWith(func(x *store.Message) { x.SenderID = newID() }), store.ErrNotFound, "unknown sender")
-	wantErr(t, appendWith(func(x *store.Message) { x.ReplyToID = newID() }), store.ErrNotFound, "unknown reply target")
+	wantErr(t, appendWith(func(x *store.Message) { x.ConversationID = newConvID() }), store.ErrNotFound, "unknown conversation")
+	wantErr(t, appendWith(func(x *store.Message) { x.SenderID = newAgentID() }), store.ErrNotFound, "unknown sender")
+	wantErr(t, appendWith(func(x *store.Message) { x.ReplyToID = newMessageID() }), store.ErrNotFound, "unknown reply target")
 	wantErr(t, appendWith(func(x *store.Message) { x.ReplyToID = foreign.ID }), store.ErrNotFound, "reply target in another conversation")
 	wantErr(t, appendWith(func(x *store.Message) { x.ID = m.ID }), store.ErrConflict, "taken id")
-	wantErr(t, appendWith(func(x *store.Message) { x.TaskID = newID() }), store.ErrInvalid, "task not the conversation's")
+	wantErr(t, appendWith(func(x *store.Message) { x.TaskID = newTaskID() }), store.ErrInvalid, "task not the conversation's")
 	wantErr(t, appendWith(func(x *store.Message) { x.Parts = nil }), store.ErrInvalid, "no parts")
 	wantErr(t, appendWith(func(x *store.Message) { x.ID = "" }), store.ErrInvalid, "no id")
 
@@ -115,14 +116,14 @@ func testMessageAppendErrors(t *testing.T, e *env) {
 	}
 	all, _, err := e.s.ListMessages(e.ctx, c.ID, store.MessageViewer{SeesAll: true}, nil, 100)
 	must(t, err, "ListMessages")
-	same(t, messageIDs(all), []string{m.ID, next.ID}, "stored messages")
+	same(t, messageIDs(all), []protocol.MessageID{m.ID, next.ID}, "stored messages")
 }
 
 func testMessageSeqPerConversation(t *testing.T, e *env) {
 	a := e.agents("ag", 1)[0]
 	task := e.task(a)
 	c1, c2 := e.conv(task, a), e.conv(task, a)
-	last := map[string]int64{}
+	last := map[protocol.ConversationID]int64{}
 	for i := range 20 {
 		c := c1
 		if i%3 == 0 {
@@ -153,10 +154,10 @@ func testMessageDecision(t *testing.T, e *env) {
 	c := e.conv(e.task(ids[0], ids[1], ids[2]), ids[0], ids[1], ids[2])
 	m := e.msg(c, ids[0])
 
-	fwd := store.Decision{Tag: store.DecisionForward, Recipients: []string{ids[1], ids[2]}, Reason: "ignored"}
+	fwd := store.Decision{Tag: store.DecisionForward, Recipients: []protocol.AgentID{ids[1], ids[2]}, Reason: "ignored"}
 	got, err := e.s.SetMessageDecision(e.ctx, m.ID, fwd)
 	must(t, err, "SetMessageDecision")
-	wantD := store.Decision{Tag: store.DecisionForward, Recipients: []string{ids[1], ids[2]}}
+	wantD := store.Decision{Tag: store.DecisionForward, Recipients: []protocol.AgentID{ids[1], ids[2]}}
 	same(t, got, wantD, "winning decision")
 	stored, err := e.s.GetMessage(e.ctx, m.ID)
 	must(t, err, "GetMessage")
@@ -167,7 +168,7 @@ func testMessageDecision(t *testing.T, e *env) {
 	same(t, cur, wantD, "decision returned with ErrStateChanged")
 
 	blocked := e.msg(c, ids[1])
-	got, err = e.s.SetMessageDecision(e.ctx, blocked.ID, store.Decision{Tag: store.DecisionBlock, Reason: "spam", Recipients: []string{ids[0]}})
+	got, err = e.s.SetMessageDecision(e.ctx, blocked.ID, store.Decision{Tag: store.DecisionBlock, Reason: "spam", Recipients: []protocol.AgentID{ids[0]}})
 	must(t, err, "block")
 	same(t, got, store.Decision{Tag: store.DecisionBlock, Reason: "spam"}, "block decision")
 	stored, err = e.s.GetMessage(e.ctx, blocked.ID)
@@ -177,12 +178,12 @@ func testMessageDecision(t *testing.T, e *env) {
 	empty := e.msg(c, ids[1])
 	got, err = e.s.SetMessageDecision(e.ctx, empty.ID, store.Decision{Tag: store.DecisionForward})
 	must(t, err, "forward to nobody")
-	same(t, got, store.Decision{Tag: store.DecisionForward, Recipients: []string{}}, "forward to nobody")
+	same(t, got, store.Decision{Tag: store.DecisionForward, Recipients: []protocol.AgentID{}}, "forward to nobody")
 	stored, err = e.s.GetMessage(e.ctx, empty.ID)
 	must(t, err, "GetMessage")
 	same(t, stored.Decision, got, "stored forward to nobody")
 
-	_, err = e.s.SetMessageDecision(e.ctx, newID(), fwd)
+	_, err = e.s.SetMessageDecision(e.ctx, newMessageID(), fwd)
 	wantErr(t, err, store.ErrNotFound, "unknown message")
 	p := e.msg(c, ids[0])
 	_, err = e.s.SetMessageDecision(e.ctx, p.ID, store.Decision{Tag: store.DecisionPending})
@@ -222,7 +223,7 @@ func testMessageListNewest(t *testing.T, e *env) {
 	}
 	same(t, messageIDs(got), messageIDs(all[10:]), "default limit = newest 50")
 
-	got, more, err = e.s.ListMessages(e.ctx, newID(), tm, nil, 10)
+	got, more, err = e.s.ListMessages(e.ctx, newConvID(), tm, nil, 10)
 	must(t, err, "ListMessages unknown conversation")
 	if len(got) != 0 || more {
 		t.Fatalf("unknown conversation: %d rows, hasMore %v", len(got), more)
@@ -295,17 +296,17 @@ func testMessageVisibility(t *testing.T, e *env) {
 		must(t, err, "SetMessageDecision")
 	}
 	m1 := e.msg(conv, a) // forward to b
-	decide(m1, store.Decision{Tag: store.DecisionForward, Recipients: []string{b}})
+	decide(m1, store.Decision{Tag: store.DecisionForward, Recipients: []protocol.AgentID{b}})
 	m2 := e.msg(conv, b) // pending
 	m3 := e.msg(conv, c) // forward to a, b
-	decide(m3, store.Decision{Tag: store.DecisionForward, Recipients: []string{a, b}})
+	decide(m3, store.Decision{Tag: store.DecisionForward, Recipients: []protocol.AgentID{a, b}})
 	m4 := e.msg(conv, c) // blocked
 	decide(m4, store.Decision{Tag: store.DecisionBlock, Reason: "no"})
 	m5 := e.msg(conv, a) // pending
 	m6 := e.msg(conv, d) // forward to nobody
-	decide(m6, store.Decision{Tag: store.DecisionForward, Recipients: []string{}})
+	decide(m6, store.Decision{Tag: store.DecisionForward, Recipients: []protocol.AgentID{}})
 
-	visible := map[string][]store.Message{
+	visible := map[protocol.AgentID][]store.Message{
 		a: {m1, m3, m5},
 		b: {m1, m2, m3},
 		c: {m3, m4},
@@ -343,11 +344,11 @@ func testMessageVisibility(t *testing.T, e *env) {
 	}
 
 	// The task manager sees every row, whatever its AgentID.
-	all, _, err := e.s.ListMessages(e.ctx, conv.ID, store.MessageViewer{AgentID: newID(), SeesAll: true}, nil, 10)
+	all, _, err := e.s.ListMessages(e.ctx, conv.ID, store.MessageViewer{AgentID: newAgentID(), SeesAll: true}, nil, 10)
 	must(t, err, "ListMessages TM")
 	same(t, messageIDs(all), messageIDs([]store.Message{m1, m2, m3, m4, m5, m6}), "TM sees all")
 	// A stranger sees nothing.
-	none, _, err := e.s.ListMessages(e.ctx, conv.ID, store.MessageViewer{AgentID: newID()}, nil, 10)
+	none, _, err := e.s.ListMessages(e.ctx, conv.ID, store.MessageViewer{AgentID: newAgentID()}, nil, 10)
 	must(t, err, "ListMessages stranger")
 	if len(none) != 0 {
 		t.Fatalf("stranger sees %d rows", len(none))
@@ -355,7 +356,7 @@ func testMessageVisibility(t *testing.T, e *env) {
 	// MessageViewer.CanSee agrees with the store.
 	for viewer, want := range visible {
 		v := store.MessageViewer{AgentID: viewer}
-		var mine []string
+		var mine []protocol.MessageID
 		for _, m := range all {
 			if v.CanSee(m) {
 				mine = append(mine, m.ID)
@@ -371,10 +372,10 @@ func testMessageDecisionAtAppend(t *testing.T, e *env) {
 	ids := e.agents("ag", 3)
 	c := e.conv(e.task(ids[0], ids[1], ids[2]), ids[0], ids[1], ids[2])
 	in := e.newMessage(c, ids[0])
-	in.Decision = store.Decision{Tag: store.DecisionForward, Recipients: []string{ids[1]}, Reason: "dropped"}
+	in.Decision = store.Decision{Tag: store.DecisionForward, Recipients: []protocol.AgentID{ids[1]}, Reason: "dropped"}
 	m, err := e.s.AppendMessage(e.ctx, in)
 	must(t, err, "AppendMessage with a decision")
-	want := store.Decision{Tag: store.DecisionForward, Recipients: []string{ids[1]}}
+	want := store.Decision{Tag: store.DecisionForward, Recipients: []protocol.AgentID{ids[1]}}
 	same(t, m.Decision, want, "returned decision")
 	stored, err := e.s.GetMessage(e.ctx, m.ID)
 	must(t, err, "GetMessage")
@@ -382,7 +383,7 @@ func testMessageDecisionAtAppend(t *testing.T, e *env) {
 	cur, err := e.s.SetMessageDecision(e.ctx, m.ID, store.Decision{Tag: store.DecisionBlock})
 	wantErr(t, err, store.ErrStateChanged, "decision after a decided append")
 	same(t, cur, want, "the append's decision wins")
-	for viewer, visible := range map[string]bool{ids[1]: true, ids[2]: false} {
+	for viewer, visible := range map[protocol.AgentID]bool{ids[1]: true, ids[2]: false} {
 		ms, _, err := e.s.ListMessages(e.ctx, c.ID, store.MessageViewer{AgentID: viewer}, nil, 10)
 		must(t, err, "ListMessages")
 		if got := len(ms) == 1; got != visible {

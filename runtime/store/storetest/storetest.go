@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/moltzap/moltzap-go/generated/protocol"
 	"github.com/moltzap/moltzap-go/runtime/store"
 )
 
@@ -94,18 +95,28 @@ func (e *env) next() int {
 	return e.seq
 }
 
-// newID returns a fresh UUIDv7 string.
-func newID() string { return uuid.Must(uuid.NewV7()).String() }
+// newID returns a fresh UUIDv7 as an id of type T.
+func newID[T ~string]() T { return T(uuid.Must(uuid.NewV7()).String()) }
+
+// Fresh ids of each kind.
+var (
+	newAgentID   = newID[protocol.AgentID]
+	newAppID     = newID[protocol.AppID]
+	newContactID = newID[protocol.ContactID]
+	newConvID    = newID[protocol.ConversationID]
+	newMessageID = newID[protocol.MessageID]
+	newTaskID    = newID[protocol.TaskID]
+)
 
 // newAgent returns an agent record (not stored) with unique credentials.
-func (e *env) newAgent(name, owner string) store.Agent {
+func (e *env) newAgent(name string, owner protocol.UserID) store.Agent {
 	n := e.next()
 	return store.Agent{
-		ID:               newID(),
-		Name:             name,
+		ID:               newAgentID(),
+		Name:             protocol.AgentName(name),
 		Description:      "agent " + name,
 		OwnerUserID:      owner,
-		Status:           store.AgentActive,
+		Status:           protocol.AgentStatusActive,
 		APIKeyID:         fmt.Sprintf("%016x", n),
 		APIKeySecretHash: fmt.Sprintf("%064x", n),
 		ClaimToken:       fmt.Sprintf("MZAP-%032X", n),
@@ -114,7 +125,7 @@ func (e *env) newAgent(name, owner string) store.Agent {
 }
 
 // agent stores and returns a new active agent.
-func (e *env) agent(name, owner string) store.Agent {
+func (e *env) agent(name string, owner protocol.UserID) store.Agent {
 	e.t.Helper()
 	a, err := e.s.CreateAgent(e.ctx, e.newAgent(name, owner))
 	must(e.t, err, "CreateAgent")
@@ -122,9 +133,9 @@ func (e *env) agent(name, owner string) store.Agent {
 }
 
 // agents stores n agents named prefix-i with no owner and returns their ids.
-func (e *env) agents(prefix string, n int) []string {
+func (e *env) agents(prefix string, n int) []protocol.AgentID {
 	e.t.Helper()
-	ids := make([]string, n)
+	ids := make([]protocol.AgentID, n)
 	for i := range ids {
 		ids[i] = e.agent(fmt.Sprintf("%s-%d", prefix, i), "").ID
 	}
@@ -132,29 +143,29 @@ func (e *env) agents(prefix string, n int) []string {
 }
 
 // task stores a waiting task initiated by initiator with participants.
-func (e *env) task(initiator string, participants ...string) store.Task {
+func (e *env) task(initiator protocol.AgentID, participants ...protocol.AgentID) store.Task {
 	e.t.Helper()
 	t, err := e.s.CreateTask(e.ctx, store.Task{
-		ID: newID(), AppID: newID(), InitiatorAgentID: initiator, CreatedAt: e.now(),
-	}, append([]string{initiator}, participants...))
+		ID: newTaskID(), AppID: newAppID(), InitiatorAgentID: initiator, CreatedAt: e.now(),
+	}, append([]protocol.AgentID{initiator}, participants...))
 	must(e.t, err, "CreateTask")
 	return t
 }
 
 // conv stores a group conversation of task created by creator.
-func (e *env) conv(task store.Task, creator string, participants ...string) store.Conversation {
+func (e *env) conv(task store.Task, creator protocol.AgentID, participants ...protocol.AgentID) store.Conversation {
 	e.t.Helper()
 	c, err := e.s.CreateConversation(e.ctx, store.Conversation{
-		ID: newID(), TaskID: task.ID, Type: store.ConversationGroup, CreatedBy: creator, CreatedAt: e.now(),
-	}, append([]string{creator}, participants...))
+		ID: newConvID(), TaskID: task.ID, Type: protocol.ConversationTypeGroup, CreatedBy: creator, CreatedAt: e.now(),
+	}, append([]protocol.AgentID{creator}, participants...))
 	must(e.t, err, "CreateConversation")
 	return c
 }
 
 // newMessage returns a message record (not stored).
-func (e *env) newMessage(c store.Conversation, sender string) store.Message {
+func (e *env) newMessage(c store.Conversation, sender protocol.AgentID) store.Message {
 	return store.Message{
-		ID:             newID(),
+		ID:             newMessageID(),
 		ConversationID: c.ID,
 		SenderID:       sender,
 		Parts:          []byte(fmt.Sprintf(`[{"type":"text","text":"m%d"}]`, e.next())),
@@ -163,7 +174,7 @@ func (e *env) newMessage(c store.Conversation, sender string) store.Message {
 }
 
 // msg appends a message from sender to c.
-func (e *env) msg(c store.Conversation, sender string) store.Message {
+func (e *env) msg(c store.Conversation, sender protocol.AgentID) store.Message {
 	e.t.Helper()
 	m, err := e.s.AppendMessage(e.ctx, e.newMessage(c, sender))
 	must(e.t, err, "AppendMessage")
@@ -202,9 +213,9 @@ func same(t testing.TB, got, want any, what string) {
 // ptr returns a pointer to v.
 func ptr[T any](v T) *T { return &v }
 
-// ids extracts the ids of agents.
-func agentIDs(as []store.Agent) []string {
-	out := make([]string, len(as))
+// agentIDs extracts the ids of agents.
+func agentIDs(as []store.Agent) []protocol.AgentID {
+	out := make([]protocol.AgentID, len(as))
 	for i, a := range as {
 		out[i] = a.ID
 	}
@@ -212,8 +223,8 @@ func agentIDs(as []store.Agent) []string {
 }
 
 // agentNames extracts the names of agents.
-func agentNames(as []store.Agent) []string {
-	out := make([]string, len(as))
+func agentNames(as []store.Agent) []protocol.AgentName {
+	out := make([]protocol.AgentName, len(as))
 	for i, a := range as {
 		out[i] = a.Name
 	}
@@ -221,7 +232,7 @@ func agentNames(as []store.Agent) []string {
 }
 
 // sortedCopy returns a sorted copy of ss.
-func sortedCopy(ss []string) []string {
+func sortedCopy[T ~string](ss []T) []T {
 	out := slices.Clone(ss)
 	slices.Sort(out)
 	return out

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moltzap/moltzap-go/generated/protocol"
 	"github.com/moltzap/moltzap-go/runtime/store"
 )
 
@@ -27,11 +28,11 @@ func taskCases() []testCase {
 func testTaskCreateAndGet(t *testing.T, e *env) {
 	ids := e.agents("ag", 3)
 	at := e.now()
-	in := store.Task{ID: newID(), AppID: newID(), InitiatorAgentID: ids[0], CreatedAt: at}
-	got, err := e.s.CreateTask(e.ctx, in, []string{ids[0], ids[1], ids[2], ids[1]})
+	in := store.Task{ID: newTaskID(), AppID: newAppID(), InitiatorAgentID: ids[0], CreatedAt: at}
+	got, err := e.s.CreateTask(e.ctx, in, []protocol.AgentID{ids[0], ids[1], ids[2], ids[1]})
 	must(t, err, "CreateTask")
 	want := in
-	want.Status = store.TaskWaiting
+	want.Status = protocol.TaskStatusWaiting
 	same(t, got, want, "CreateTask result")
 	stored, err := e.s.GetTask(e.ctx, in.ID)
 	must(t, err, "GetTask")
@@ -49,7 +50,7 @@ func testTaskCreateAndGet(t *testing.T, e *env) {
 	same(t, ps, wantPs, "participants admitted at creation")
 
 	// An explicit status is kept (e.g. a task created already active).
-	active := store.Task{ID: newID(), AppID: newID(), InitiatorAgentID: ids[0], Status: store.TaskActive,
+	active := store.Task{ID: newTaskID(), AppID: newAppID(), InitiatorAgentID: ids[0], Status: protocol.TaskStatusActive,
 		StartedAt: ptr(at), CreatedAt: at}
 	got, err = e.s.CreateTask(e.ctx, active, nil)
 	must(t, err, "CreateTask active")
@@ -59,30 +60,30 @@ func testTaskCreateAndGet(t *testing.T, e *env) {
 	if len(ps) != 0 {
 		t.Fatalf("participants = %+v", ps)
 	}
-	_, err = e.s.GetTask(e.ctx, newID())
+	_, err = e.s.GetTask(e.ctx, newTaskID())
 	wantErr(t, err, store.ErrNotFound, "GetTask unknown")
-	_, err = e.s.TaskParticipants(e.ctx, newID())
+	_, err = e.s.TaskParticipants(e.ctx, newTaskID())
 	wantErr(t, err, store.ErrNotFound, "TaskParticipants unknown")
 }
 
 func testTaskCreateErrors(t *testing.T, e *env) {
 	a := e.agents("ag", 1)[0]
 	task := e.task(a)
-	create := func(mutate func(*store.Task), participants ...string) error {
-		in := store.Task{ID: newID(), AppID: newID(), InitiatorAgentID: a, CreatedAt: e.now()}
+	create := func(mutate func(*store.Task), participants ...protocol.AgentID) error {
+		in := store.Task{ID: newTaskID(), AppID: newAppID(), InitiatorAgentID: a, CreatedAt: e.now()}
 		mutate(&in)
 		_, err := e.s.CreateTask(e.ctx, in, participants)
 		return err
 	}
 	wantErr(t, create(func(x *store.Task) { x.ID = task.ID }), store.ErrConflict, "taken id")
-	wantErr(t, create(func(x *store.Task) { x.InitiatorAgentID = newID() }), store.ErrNotFound, "unknown initiator")
+	wantErr(t, create(func(x *store.Task) { x.InitiatorAgentID = newAgentID() }), store.ErrNotFound, "unknown initiator")
 	wantErr(t, create(func(x *store.Task) { x.ID = "" }), store.ErrInvalid, "no id")
 	wantErr(t, create(func(x *store.Task) { x.AppID = "" }), store.ErrInvalid, "no app")
 	wantErr(t, create(func(x *store.Task) { x.Status = "paused" }), store.ErrInvalid, "bad status")
 
 	// An unknown participant aborts the whole creation.
-	id := newID()
-	wantErr(t, create(func(x *store.Task) { x.ID = id }, a, newID()), store.ErrNotFound, "unknown participant")
+	id := newTaskID()
+	wantErr(t, create(func(x *store.Task) { x.ID = id }, a, newAgentID()), store.ErrNotFound, "unknown participant")
 	_, err := e.s.GetTask(e.ctx, id)
 	wantErr(t, err, store.ErrNotFound, "task of a failed creation")
 }
@@ -90,28 +91,28 @@ func testTaskCreateErrors(t *testing.T, e *env) {
 func testTaskSetStatus(t *testing.T, e *env) {
 	a := e.agents("ag", 1)[0]
 	task := e.task(a)
-	waiting := []store.TaskStatus{store.TaskWaiting}
+	waiting := []protocol.TaskStatus{protocol.TaskStatusWaiting}
 
 	t1 := e.now()
-	got, err := e.s.SetTaskStatus(e.ctx, task.ID, waiting, store.TaskActive, t1)
+	got, err := e.s.SetTaskStatus(e.ctx, task.ID, waiting, protocol.TaskStatusActive, t1)
 	must(t, err, "waiting -> active")
 	want := task
-	want.Status, want.StartedAt = store.TaskActive, ptr(t1)
+	want.Status, want.StartedAt = protocol.TaskStatusActive, ptr(t1)
 	same(t, got, want, "active task")
 
-	cur, err := e.s.SetTaskStatus(e.ctx, task.ID, waiting, store.TaskFailed, e.now())
+	cur, err := e.s.SetTaskStatus(e.ctx, task.ID, waiting, protocol.TaskStatusFailed, e.now())
 	wantErr(t, err, store.ErrStateChanged, "waiting -> failed on an active task")
 	same(t, cur, want, "current task returned with ErrStateChanged")
 
 	// Re-entering active keeps the first StartedAt.
-	got, err = e.s.SetTaskStatus(e.ctx, task.ID, []store.TaskStatus{store.TaskActive}, store.TaskActive, e.now())
+	got, err = e.s.SetTaskStatus(e.ctx, task.ID, []protocol.TaskStatus{protocol.TaskStatusActive}, protocol.TaskStatusActive, e.now())
 	must(t, err, "active -> active")
 	same(t, got, want, "active again")
 
 	t2 := e.now()
-	got, err = e.s.SetTaskStatus(e.ctx, task.ID, []store.TaskStatus{store.TaskWaiting, store.TaskActive}, store.TaskClosed, t2)
+	got, err = e.s.SetTaskStatus(e.ctx, task.ID, []protocol.TaskStatus{protocol.TaskStatusWaiting, protocol.TaskStatusActive}, protocol.TaskStatusClosed, t2)
 	must(t, err, "active -> closed")
-	want.Status, want.EndedAt = store.TaskClosed, ptr(t2)
+	want.Status, want.EndedAt = protocol.TaskStatusClosed, ptr(t2)
 	same(t, got, want, "closed task")
 	stored, err := e.s.GetTask(e.ctx, task.ID)
 	must(t, err, "GetTask")
@@ -119,15 +120,15 @@ func testTaskSetStatus(t *testing.T, e *env) {
 
 	failed := e.task(a)
 	t3 := e.now()
-	got, err = e.s.SetTaskStatus(e.ctx, failed.ID, waiting, store.TaskFailed, t3)
+	got, err = e.s.SetTaskStatus(e.ctx, failed.ID, waiting, protocol.TaskStatusFailed, t3)
 	must(t, err, "waiting -> failed")
-	if got.Status != store.TaskFailed || got.StartedAt != nil || got.EndedAt == nil || !got.EndedAt.Equal(t3) {
+	if got.Status != protocol.TaskStatusFailed || got.StartedAt != nil || got.EndedAt == nil || !got.EndedAt.Equal(t3) {
 		t.Fatalf("failed task = %+v", got)
 	}
 
-	_, err = e.s.SetTaskStatus(e.ctx, newID(), waiting, store.TaskActive, e.now())
+	_, err = e.s.SetTaskStatus(e.ctx, newTaskID(), waiting, protocol.TaskStatusActive, e.now())
 	wantErr(t, err, store.ErrNotFound, "unknown task")
-	_, err = e.s.SetTaskStatus(e.ctx, task.ID, nil, store.TaskActive, e.now())
+	_, err = e.s.SetTaskStatus(e.ctx, task.ID, nil, protocol.TaskStatusActive, e.now())
 	wantErr(t, err, store.ErrInvalid, "empty from")
 	_, err = e.s.SetTaskStatus(e.ctx, task.ID, waiting, "paused", e.now())
 	wantErr(t, err, store.ErrInvalid, "bad target status")
@@ -141,16 +142,16 @@ func testTaskSetStatusRace(t *testing.T, e *env) {
 		wg           sync.WaitGroup
 		mu           sync.Mutex
 		wins, losses int
-		winner       store.TaskStatus
+		winner       protocol.TaskStatus
 	)
 	at := e.now()
 	for i := range n {
-		to := store.TaskActive
+		to := protocol.TaskStatusActive
 		if i%2 == 1 {
-			to = store.TaskFailed
+			to = protocol.TaskStatusFailed
 		}
 		wg.Go(func() {
-			got, err := e.s.SetTaskStatus(e.ctx, task.ID, []store.TaskStatus{store.TaskWaiting}, to, at)
+			got, err := e.s.SetTaskStatus(e.ctx, task.ID, []protocol.TaskStatus{protocol.TaskStatusWaiting}, to, at)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -178,7 +179,7 @@ func testTaskSetStatusRace(t *testing.T, e *env) {
 func testTaskListForAgent(t *testing.T, e *env) {
 	ids := e.agents("ag", 2)
 	me, other := ids[0], ids[1]
-	var want []string // newest first
+	var want []protocol.TaskID // newest first
 	for i := range 7 {
 		var task store.Task
 		if i%3 == 2 {
@@ -186,14 +187,14 @@ func testTaskListForAgent(t *testing.T, e *env) {
 		} else {
 			task = e.task(me)
 		}
-		want = append([]string{task.ID}, want...)
+		want = append([]protocol.TaskID{task.ID}, want...)
 	}
 	e.task(other) // not mine
 	// Two tasks with the same createdAt are ordered by id, descending.
 	same1 := e.now()
 	for range 2 {
-		id := newID()
-		_, err := e.s.CreateTask(e.ctx, store.Task{ID: id, AppID: newID(), InitiatorAgentID: me, CreatedAt: same1}, []string{me})
+		id := newTaskID()
+		_, err := e.s.CreateTask(e.ctx, store.Task{ID: id, AppID: newAppID(), InitiatorAgentID: me, CreatedAt: same1}, []protocol.AgentID{me})
 		must(t, err, "CreateTask")
 	}
 	tied, err := e.s.ListTasksForAgent(e.ctx, me, store.Page{Limit: 2})
@@ -201,12 +202,12 @@ func testTaskListForAgent(t *testing.T, e *env) {
 	if len(tied.Items) != 2 || !(tied.Items[0].ID > tied.Items[1].ID) || !tied.Items[0].CreatedAt.Equal(same1) {
 		t.Fatalf("ties not ordered by id desc: %+v", tied.Items)
 	}
-	want = append([]string{max(tied.Items[0].ID, tied.Items[1].ID), min(tied.Items[0].ID, tied.Items[1].ID)}, want...)
+	want = append([]protocol.TaskID{max(tied.Items[0].ID, tied.Items[1].ID), min(tied.Items[0].ID, tied.Items[1].ID)}, want...)
 
 	for _, limit := range []int{1, 2, 4, 9, 50} {
 		var (
-			got    []string
-			cursor string
+			got    []protocol.TaskID
+			cursor protocol.Cursor
 		)
 		for range 20 {
 			page, err := e.s.ListTasksForAgent(e.ctx, me, store.Page{Limit: limit, Cursor: cursor})
@@ -230,7 +231,7 @@ func testTaskListForAgent(t *testing.T, e *env) {
 	if len(page.Items) != len(want)-1 || page.Items[0].ID != want[1] {
 		t.Fatalf("after removal: %d tasks", len(page.Items))
 	}
-	page, err = e.s.ListTasksForAgent(e.ctx, newID(), store.Page{})
+	page, err = e.s.ListTasksForAgent(e.ctx, newAgentID(), store.Page{})
 	must(t, err, "ListTasksForAgent stranger")
 	if len(page.Items) != 0 || page.NextCursor != "" {
 		t.Fatalf("stranger tasks: %+v", page)
@@ -266,11 +267,11 @@ func testTaskParticipants(t *testing.T, e *env) {
 		{TaskID: task.ID, AgentID: ids[1], AdmittedAt: ptr(t1)},
 	}, "participants by admission")
 
-	_, err = e.s.AddTaskParticipant(e.ctx, newID(), ids[2], e.now())
+	_, err = e.s.AddTaskParticipant(e.ctx, newTaskID(), ids[2], e.now())
 	wantErr(t, err, store.ErrNotFound, "unknown task")
-	_, err = e.s.AddTaskParticipant(e.ctx, task.ID, newID(), e.now())
+	_, err = e.s.AddTaskParticipant(e.ctx, task.ID, newAgentID(), e.now())
 	wantErr(t, err, store.ErrNotFound, "unknown agent")
-	ok, err = e.s.IsTaskParticipant(e.ctx, newID(), ids[0])
+	ok, err = e.s.IsTaskParticipant(e.ctx, newTaskID(), ids[0])
 	must(t, err, "IsTaskParticipant unknown task")
 	if ok {
 		t.Fatal("participant of an unknown task")
@@ -289,7 +290,7 @@ func testTaskRemoveParticipant(t *testing.T, e *env) {
 
 	r, err := e.s.RemoveTaskParticipant(e.ctx, task.ID, a)
 	must(t, err, "RemoveTaskParticipant")
-	same(t, r, store.ParticipantRemoval{Removed: true, ConversationIDs: sortedCopy([]string{c1.ID, c2.ID}), Remaining: 2}, "removal")
+	same(t, r, store.ParticipantRemoval{Removed: true, ConversationIDs: sortedCopy([]protocol.ConversationID{c1.ID, c2.ID}), Remaining: 2}, "removal")
 	for _, conv := range []store.Conversation{c1, c2, c3} {
 		in, err := e.s.IsConversationParticipant(e.ctx, conv.ID, a)
 		must(t, err, "IsConversationParticipant")
@@ -299,7 +300,7 @@ func testTaskRemoveParticipant(t *testing.T, e *env) {
 	}
 	ps, err := e.s.ConversationParticipants(e.ctx, c1.ID)
 	must(t, err, "ConversationParticipants")
-	same(t, sortedCopy(ps), sortedCopy([]string{b, c}), "others stay")
+	same(t, sortedCopy(ps), sortedCopy([]protocol.AgentID{b, c}), "others stay")
 	in, err := e.s.IsConversationParticipant(e.ctx, other.ID, a)
 	must(t, err, "IsConversationParticipant other task")
 	if !in {
@@ -313,12 +314,12 @@ func testTaskRemoveParticipant(t *testing.T, e *env) {
 
 	r, err = e.s.RemoveTaskParticipant(e.ctx, task.ID, a)
 	must(t, err, "RemoveTaskParticipant again")
-	same(t, r, store.ParticipantRemoval{Removed: false, ConversationIDs: []string{}, Remaining: 2}, "second removal")
+	same(t, r, store.ParticipantRemoval{Removed: false, ConversationIDs: []protocol.ConversationID{}, Remaining: 2}, "second removal")
 
-	_, err = e.s.RemoveTaskParticipant(e.ctx, newID(), a)
+	_, err = e.s.RemoveTaskParticipant(e.ctx, newTaskID(), a)
 	wantErr(t, err, store.ErrNotFound, "unknown task")
 
-	for _, id := range []string{b, c} {
+	for _, id := range []protocol.AgentID{b, c} {
 		_, err = e.s.RemoveTaskParticipant(e.ctx, task.ID, id)
 		must(t, err, "RemoveTaskParticipant")
 	}
@@ -345,10 +346,10 @@ func testTaskClose(t *testing.T, e *env) {
 	closed, archived, err := e.s.CloseTask(e.ctx, task.ID, t2)
 	must(t, err, "CloseTask")
 	want := task
-	want.Status, want.EndedAt = store.TaskClosed, ptr(t2)
+	want.Status, want.EndedAt = protocol.TaskStatusClosed, ptr(t2)
 	same(t, closed, want, "closed task")
-	same(t, archived, sortedCopy([]string{late.ID, late2.ID}), "archived conversations")
-	for conv, at := range map[string]time.Time{early.ID: t1, late.ID: t2, late2.ID: t2} {
+	same(t, archived, sortedCopy([]protocol.ConversationID{late.ID, late2.ID}), "archived conversations")
+	for conv, at := range map[protocol.ConversationID]time.Time{early.ID: t1, late.ID: t2, late2.ID: t2} {
 		c, err := e.s.GetConversation(e.ctx, conv)
 		must(t, err, "GetConversation")
 		if c.ArchivedAt == nil || !c.ArchivedAt.Equal(at) {
@@ -369,18 +370,18 @@ func testTaskClose(t *testing.T, e *env) {
 	same(t, stored, want, "endedAt kept")
 
 	failed := e.task(ids[0])
-	_, err = e.s.SetTaskStatus(e.ctx, failed.ID, []store.TaskStatus{store.TaskWaiting}, store.TaskFailed, e.now())
+	_, err = e.s.SetTaskStatus(e.ctx, failed.ID, []protocol.TaskStatus{protocol.TaskStatusWaiting}, protocol.TaskStatusFailed, e.now())
 	must(t, err, "fail task")
 	_, _, err = e.s.CloseTask(e.ctx, failed.ID, e.now())
 	wantErr(t, err, store.ErrStateChanged, "close a failed task")
-	_, _, err = e.s.CloseTask(e.ctx, newID(), e.now())
+	_, _, err = e.s.CloseTask(e.ctx, newTaskID(), e.now())
 	wantErr(t, err, store.ErrNotFound, "close unknown task")
 
 	// Closing a waiting task without conversations.
 	waiting := e.task(ids[0])
 	closed, archived, err = e.s.CloseTask(e.ctx, waiting.ID, e.now())
 	must(t, err, "close waiting task")
-	if closed.Status != store.TaskClosed || len(archived) != 0 {
+	if closed.Status != protocol.TaskStatusClosed || len(archived) != 0 {
 		t.Fatalf("closed waiting task = %+v, archived %v", closed, archived)
 	}
 }
@@ -389,7 +390,7 @@ func testTaskWaitingOlderThan(t *testing.T, e *env) {
 	a := e.agents("ag", 1)[0]
 	old := e.task(a)
 	started := e.task(a)
-	_, err := e.s.SetTaskStatus(e.ctx, started.ID, []store.TaskStatus{store.TaskWaiting}, store.TaskActive, e.now())
+	_, err := e.s.SetTaskStatus(e.ctx, started.ID, []protocol.TaskStatus{protocol.TaskStatusWaiting}, protocol.TaskStatusActive, e.now())
 	must(t, err, "activate")
 	old2 := e.task(a)
 	cutoff := e.task(a).CreatedAt // created exactly at the cutoff: not older

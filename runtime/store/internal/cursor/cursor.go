@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/moltzap/moltzap-go/generated/protocol"
 	"github.com/moltzap/moltzap-go/runtime/store"
 )
 
@@ -22,21 +23,21 @@ type payload struct {
 }
 
 // Encode returns the cursor for a listing kind and keyset values.
-func Encode(kind string, values ...string) string {
+func Encode(kind string, values ...string) protocol.Cursor {
 	b, err := json.Marshal(payload{K: kind, V: values})
 	if err != nil { // cannot happen: strings always marshal
 		return ""
 	}
-	return base64.RawURLEncoding.EncodeToString(b)
+	return protocol.Cursor(base64.RawURLEncoding.EncodeToString(b))
 }
 
 // Decode parses cursor c of listing kind, which must carry n values. Any
 // failure wraps store.ErrBadCursor.
-func Decode(c, kind string, n int) ([]string, error) {
+func Decode(c protocol.Cursor, kind string, n int) ([]string, error) {
 	if len(c) > maxLen {
 		return nil, fmt.Errorf("cursor too long: %w", store.ErrBadCursor)
 	}
-	b, err := base64.RawURLEncoding.DecodeString(c)
+	b, err := base64.RawURLEncoding.DecodeString(string(c))
 	if err != nil {
 		return nil, fmt.Errorf("cursor not base64url: %w", store.ErrBadCursor)
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/moltzap/moltzap-go/generated/protocol"
 	"github.com/moltzap/moltzap-go/runtime/store"
 )
 
@@ -26,12 +27,12 @@ func TestBad(t *testing.T) {
 	for i := range long {
 		long[i] = 'A'
 	}
-	for name, c := range map[string]string{
+	for name, c := range map[string]protocol.Cursor{
 		"not base64": "!!!",
 		"not json":   "bm90IGpzb24",
 		"wrong kind": Encode("agents", "x"),
 		"wrong n":    Encode("conv", "x"),
-		"too long":   string(long),
+		"too long":   protocol.Cursor(long),
 	} {
 		if _, err := Decode(c, "conv", 2); !errors.Is(err, store.ErrBadCursor) {
 			t.Errorf("%s: err = %v, want ErrBadCursor", name, err)
