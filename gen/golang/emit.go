@@ -14,15 +14,15 @@ import (
 
 // Import paths used by the generated code.
 const (
-	jsonPkg       = "encoding/json"
-	fmtPkg        = "fmt"
-	errorsPkg     = "errors"
-	contextPkg    = "context"
-	wirePkg       = "github.com/moltzap/moltzap-go/runtime/wire"
-	codecPkg      = "github.com/moltzap/moltzap-go/runtime/codec"
-	syncPkg       = "sync"
-	bytesPkg      = "bytes"
-	stringsPkg    = "strings"
+	jsonPkg    = "encoding/json"
+	fmtPkg     = "fmt"
+	errorsPkg  = "errors"
+	contextPkg = "context"
+	wirePkg    = "github.com/moltzap/moltzap-go/runtime/wire"
+	codecPkg   = "github.com/moltzap/moltzap-go/runtime/codec"
+	syncPkg    = "sync"
+	bytesPkg   = "bytes"
+	stringsPkg = "strings"
 )
 
 // Header is the first line of every generated Go file.
@@ -212,10 +212,3 @@ func fieldType(f *gen.Field) (*jen.Statement, string) {
 	return jen.Op("*").Add(base), f.JSONName + ",omitempty"
 }
 
-// doc writes a comment that starts with name: "Name: text".
-func doc(name, text, fallback string) jen.Code {
-	if text == "" {
-		text = fallback
-	}
-	return jen.Comment(name + ": " + text)
-}

@@ -92,9 +92,9 @@ func codecError(err error) (*codec.Error, bool) {
 
 // stats counts verdicts over a run.
 type stats struct {
-	mu                           sync.Mutex
-	docs, valid, invalid, trips  int
-	diffs                        map[diffKind]int
+	mu                          sync.Mutex
+	docs, valid, invalid, trips int
+	diffs                       map[diffKind]int
 }
 
 func (s *stats) add(f func(s *stats)) {

@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"encoding/binary"
 	"strconv"
 	"unicode/utf8"
 )
@@ -12,8 +13,23 @@ const hexDigits = "0123456789abcdef"
 // does (it does not escape <, > and &, which JSON does not require).
 func AppendString(b []byte, s string) []byte {
 	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
+	// Copy the string, then check the copy eight bytes at a time; most strings need no
+	// escaping and are done here.
+	n := len(b)
+	b = append(b, s...)
+	i := 0
+	for i+8 <= len(s) && plainWord(binary.LittleEndian.Uint64(b[n+i:])) {
+		i += 8
+	}
+	for i < len(s) && s[i] >= 0x20 && s[i] != '"' && s[i] != '\\' && s[i] < utf8.RuneSelf {
+		i++
+	}
+	if i == len(s) {
+		return append(b, '"')
+	}
+	b = b[:n+i]
+	start := i
+	for i < len(s) {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' {
@@ -74,3 +90,13 @@ func appendFloat(b []byte, v float64) []byte {
 }
 
 func appendInt(b []byte, v int64) []byte { return strconv.AppendInt(b, v, 10) }
+
+// plainWord reports whether none of the eight bytes of w needs escaping: no control
+// character, '"', '\\' or non-ASCII byte.
+func plainWord(w uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	hasZero := func(x uint64) uint64 { return (x - ones) & ^x & highs }
+	special := (w - ones*0x20) & ^w & highs
+	special |= hasZero(w^ones*'"') | hasZero(w^ones*'\\') | w&highs
+	return special == 0
+}

@@ -23,6 +23,9 @@ type numLiteral struct {
 	intDigits  []byte // "0" or [1-9][0-9]*
 	fracDigits []byte // digits after '.', possibly empty
 	exp        int64  // decimal exponent, clamped to ±numExpClamp
+	// expOverflow: the exponent does not fit int64. jsonschema/v5 (big.Rat.SetString) cannot
+	// read such a literal and panics; the codec rejects it, whatever the mantissa.
+	expOverflow bool
 }
 
 // numExpClamp bounds the exponents numSplit keeps: any larger magnitude already decides the
@@ -70,7 +73,17 @@ func numSplit(lit []byte) (n numLiteral, ok bool) {
 		}
 		start = i
 		var e int64
+		var u uint64
+		limit := uint64(math.MaxInt64)
+		if eneg {
+			limit++
+		}
 		for i < len(lit) && lit[i] >= '0' && lit[i] <= '9' {
+			if d := uint64(lit[i] - '0'); !n.expOverflow && u > (limit-d)/10 {
+				n.expOverflow = true
+			} else {
+				u = u*10 + d
+			}
 			if e <= numExpClamp/10 {
 				e = e*10 + int64(lit[i]-'0')
 			} else {
@@ -150,6 +163,9 @@ func ParseInteger(lit []byte) (int64, error) {
 		first++
 	}
 	if first == total {
+		if n.expOverflow {
+			return 0, ErrOutOfRange // 0e99999999999999999999: see numLiteral.expOverflow
+		}
 		return 0, nil // zero, whatever the exponent (-0 and 0e999 are the integer 0)
 	}
 	last := total - 1

@@ -131,15 +131,3 @@ func (r ArrayRule) checkCount(n int) error {
 	}
 	return nil
 }
-
-// checkUnique reports the first repeated item of a list of comparable values.
-func checkUnique[E comparable](items []E) error {
-	for i := range items {
-		for j := 0; j < i; j++ {
-			if items[i] == items[j] {
-				return fail("uniqueItems", "items "+strconv.Itoa(j)+" and "+strconv.Itoa(i)+" are equal")
-			}
-		}
-	}
-	return nil
-}

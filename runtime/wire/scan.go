@@ -67,7 +67,7 @@ func plainWord(w uint64) bool {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	hasZero := func(x uint64) uint64 { return (x - ones) & ^x & highs }
 	special := (w - ones*0x20) & ^w & highs // a byte below 0x20
-	special |= hasZero(w ^ ones*'"') | hasZero(w^ones*'\\') | w&highs
+	special |= hasZero(w^ones*'"') | hasZero(w^ones*'\\') | w&highs
 	return special == 0
 }
 

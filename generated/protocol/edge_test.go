@@ -1,66 +1,16 @@
-package schemacheck_test
+// Hand-written tests of the generated package (this file is not generated).
+package protocol_test
 
 import (
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/moltzap/moltzap-go/runtime/schemacheck"
+	"github.com/moltzap/moltzap-go/generated/protocol/protocoltest"
 )
 
-// synthBundle exercises every supported keyword, including the ones the protocol
-// catalogs do not use today (uniqueItems, exclusive bounds, number, boolean schemas,
-// additionalProperties schemas, $ref with siblings, recursion).
-var synthBundle = func() []byte {
-	var many strings.Builder
-	many.WriteString(`{"type":"object","additionalProperties":false,"required":["p0","p39"],"properties":{`)
-	for i := 0; i < 40; i++ {
-		if i > 0 {
-			many.WriteString(",")
-		}
-		fmt.Fprintf(&many, `"p%d":{"type":"integer","minimum":%d}`, i, i)
-	}
-	many.WriteString(`}}`)
-	return []byte(`{"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://example.com/synth.json","$defs":{
-	"Int": {"type":"integer"},
-	"IntB": {"type":"integer","minimum":-5,"maximum":100},
-	"Num": {"type":"number","exclusiveMinimum":0,"exclusiveMaximum":1.5},
-	"NumBig": {"type":"number","minimum":-1e30,"maximum":123456789012345678901234567890},
-	"Bounded": {"minimum":3},
-	"Any": {},
-	"AnyDesc": {"description":"anything","title":"Any","examples":[1],"default":null,"$comment":"c","deprecated":true},
-	"Always": true,
-	"Never": false,
-	"Open": {"type":"object"},
-	"Tags": {"type":"object","additionalProperties":{"type":"string","maxLength":3}},
-	"Uniq": {"type":"array","uniqueItems":true},
-	"UniqNums": {"type":"array","uniqueItems":true,"items":{"type":"number"}},
-	"Str": {"type":"string","minLength":2,"maxLength":4,"pattern":"^[a-z\u00e9😀\uFFFD]+$"},
-	"Enum": {"enum":["a","\u00e9","😀","a\"b","\u0000","\uFFFD"]},
-	"Const": {"const":"x/y"},
-	"Nullable": {"oneOf":[{"$ref":"#/$defs/Str"},{"type":"null"}]},
-	"Overlap": {"oneOf":[{"type":"integer"},{"type":"number"}]},
-	"OverlapAny": {"oneOf":[{"type":"integer"},{}]},
-	"AnyFirst": {"oneOf":[{},{"type":"integer"}]},
-	"Nested": {"oneOf":[{"$ref":"#/$defs/Nullable"},{"type":"array","items":{"$ref":"#/$defs/Nested"}}]},
-	"RefSibling": {"$ref":"#/$defs/Str","maxLength":3},
-	"ReqOnly": {"type":"object","required":["a","b"],"properties":{"a":{"type":"integer"}},"additionalProperties":false},
-	"ReqOnlyOpen": {"type":"object","required":["b"]},
-	"ReqTags": {"type":"object","required":["a"],"additionalProperties":{"type":"integer","maximum":5}},
-	"Formats": {"type":"object","properties":{"u":{"format":"uuid"},"d":{"format":"date-time"},"i":{"format":"uri"}}},
-	"Many": ` + many.String() + `,
-	"Deep": {"type":"array","items":{"$ref":"#/$defs/Deep"}},
-	"DeepObj": {"type":"object","properties":{"a":{"$ref":"#/$defs/DeepObj"}}},
-	"Items": {"type":"array","items":{"type":"integer","minimum":0},"minItems":1,"maxItems":3},
-	"FalseItems": {"type":"array","items":false},
-	"AddlFalse": {"type":"object","properties":{"a":true,"b":false},"additionalProperties":false},
-	"Union": {"oneOf":[
-		{"type":"object","additionalProperties":false,"required":["kind"],"properties":{"kind":{"const":"a"},"n":{"type":"integer"}}},
-		{"type":"object","additionalProperties":false,"required":["kind"],"properties":{"kind":{"const":"b"},"s":{"type":"string"}}}]}
-}}`)
-}()
-
+// synthCorpus is a corpus of JSON edge cases (numbers, literals, strings, arrays, objects,
+// formats, syntax errors, deep nesting), run against every generated type.
 var synthCorpus = func() []string {
 	c := []string{
 		// numbers
@@ -132,41 +82,30 @@ var synthCorpus = func() []string {
 	return c
 }()
 
-var (
-	synthPairOnce sync.Once
-	synthPairV    *pair
-)
-
-func synthPair(t testing.TB) *pair {
-	t.Helper()
-	synthPairOnce.Do(func() { synthPairV = newPair(t, synthBundle) })
-	if synthPairV == nil {
-		t.Fatal("synthetic bundle did not compile")
-	}
-	return synthPairV
-}
-
-// TestAgreementKeywords: every document of the corpus against every schema of the
-// synthetic bundle.
-func TestAgreementKeywords(t *testing.T) {
-	p := synthPair(t)
-	// The deepest documents (nesting 9999 to 10001) go to a few schemas only: the limit is
-	// the decoder's, and the reference is quadratic in the depth of recursive schemas.
-	deep := map[string]bool{"#/$defs/Any": true, "#/$defs/Open": true, "#/$defs/Tags": true, "#/$defs/AddlFalse": true,
-		"#/$defs/Never": true, "#/$defs/Str": true, "#/$defs/Uniq": true, "#/$defs/Formats": true}
-	for _, ref := range p.refs {
-		for _, doc := range synthCorpus {
-			if len(doc) > 5000 && !deep[ref] {
-				continue
+// TestAgreementCorpus: every document of the corpus against every generated type. The
+// deepest documents (nesting 9999 to 10001) go to a few types only: the reference is slow
+// on them, and the nesting limit is the decoder's, not the type's.
+func TestAgreementCorpus(t *testing.T) {
+	deep := map[string]bool{"#/$defs/MessagesSendParams": true, "#/$defs/Tags": true, "#/$defs/MessageParts": true, "#/$defs/Part": true}
+	st := &stats{}
+	t.Cleanup(func() { t.Logf("%v", st) })
+	for _, ref := range allRefs() {
+		t.Run(strings.TrimPrefix(ref, defsPrefix), func(t *testing.T) {
+			t.Parallel()
+			for _, doc := range synthCorpus {
+				if len(doc) > 5000 && !deep[ref] {
+					continue
+				}
+				agree(t, st, ref, []byte(doc))
 			}
-			p.agree(t, ref, []byte(doc))
-		}
+		})
 	}
 }
 
 // TestAgreementProtocolEdges: hand-written edge cases on the real bundle.
 func TestAgreementProtocolEdges(t *testing.T) {
-	p := proto(t)
+	st := &stats{}
+	t.Cleanup(func() { t.Logf("%v", st) })
 	const (
 		id1 = "0192f3a4-7b1c-7d2e-8f30-4a5b6c7d8e9f"
 		id2 = "0192f3a4-7b1c-7d2e-8f30-4a5b6c7d8ea0"
@@ -175,8 +114,7 @@ func TestAgreementProtocolEdges(t *testing.T) {
 		return `{"taskId":"` + id1 + `","conversationId":"` + id2 + `","parts":` + parts + `}`
 	}
 	cases := map[string][]string{
-		"#/$defs/PageLimit": {`1`, `200`, `0`, `201`, `1.0`, `2e2`, `2.01e2`, `-0`, `1e400`, `1e1000001`, `200.000000000000000000001`,
-			`99999999999999999999999`, `"5"`, `null`, `50 `, ` 50`, `50]`, `50}`, `50x`, `5 0`},
+		"#/$defs/AgentsListParams": {`{"limit":1}`, `{"limit":200}`, `{"limit":0}`, `{"limit":201}`, `{"limit":1.0}`, `{"limit":2e2}`, `{"limit":2.01e2}`, `{"limit":-0}`, `{"limit":1e400}`, `{"limit":1e1000001}`, `{"limit":200.000000000000000000001}`, `{"limit":99999999999999999999999}`, `{"limit":"5"}`, `{"limit":null}`, `{"limit":50 }`, `{"limit": 50}`, `{"limit":50]}`, `{"limit":50}}`, `{"limit":50x}`, `{"limit":5 0}`},
 		"#/$defs/MessagesSendParams": {
 			send(`[{"type":"text","text":"hi"}]`),
 			send(`[{"type":"t\u0065xt","text":"hi"}]`),
@@ -221,68 +159,71 @@ func TestAgreementProtocolEdges(t *testing.T) {
 	}
 	for ref, docs := range cases {
 		for _, doc := range docs {
-			p.agree(t, ref, []byte(doc))
+			agree(t, st, ref, []byte(doc))
 		}
 	}
 }
 
-// TestErrors checks the error values: a pointer to the offending value and a reason.
-func TestErrors(t *testing.T) {
-	p := proto(t)
-	const id = "0192f3a4-7b1c-7d2e-8f30-4a5b6c7d8e9f"
+// TestDeliberateDifferences asserts each named difference with the reference: the
+// reference accepts (or panics on) the document and the generated decoder rejects it with
+// an error, and the harness classifies it under its name.
+func TestDeliberateDifferences(t *testing.T) {
+	const (
+		id1 = "0192f3a4-7b1c-7d2e-8f30-4a5b6c7d8e9f"
+		id2 = "0192f3a4-7b1c-7d2e-8f30-4a5b6c7d8ea0"
+	)
+	send := func(parts string) string {
+		return `{"taskId":"` + id1 + `","conversationId":"` + id2 + `","parts":` + parts + `}`
+	}
+	image := func(url string) string {
+		return send(`[{"type":"image","url":"` + url + `","altText":"a"}]`)
+	}
 	for _, tc := range []struct {
-		ref, doc, pointer, reason string
+		kind     diffKind
+		ref, doc string
 	}{
-		{"#/$defs/MessagesSendParams", `{"taskId":"` + id + `","conversationId":"` + id + `","parts":[{"type":"text","text":""}]}`, "/parts/0/text", "length must be >= 1"},
-		{"#/$defs/MessagesSendParams", `{"taskId":"` + id + `","conversationId":"x","parts":[{"type":"text","text":"a"}]}`, "/conversationId", "is not valid \"uuid\""},
-		{"#/$defs/MessagesSendParams", `{"taskId":"` + id + `","parts":[{"type":"text","text":"a"}]}`, "", `missing properties: "conversationId"`},
-		{"#/$defs/MessagesSendParams", `{"taskId":"` + id + `","conversationId":"` + id + `","parts":[{"type":"image","url":"nope"}]}`, "/parts/0/url", "oneOf failed"},
-		{"#/$defs/MessagesSendParams", `{"taskId":1}`, "", "not valid JSON"},
-		{"#/$defs/MessagesSendParams", `{"taskId":1}x`, "", "not valid JSON: trailing data"},
-		{"#/$defs/PageLimit", `1e1000001`, "", "too large"},
-		{"#/$defs/PageLimit", `"1"`, "", "expected integer, but got string"},
+		// (a) duplicate object keys.
+		{diffDuplicateKey, "#/$defs/MessagesSendParams", `{"taskId":"nope","taskId":"` + id1 + `","conversationId":"` + id2 + `","parts":[{"type":"text","text":"a"}]}`},
+		{diffDuplicateKey, "#/$defs/MessagesSendParams", send(`[{"type":"text","text":"a","text":"b"}]`)},
+		{diffDuplicateKey, "#/$defs/DispatchAdmissionDecision", `{"decision":"grant","decision":"hold","reason":"x"}`},
+		{diffDuplicateKey, "#/$defs/Tags", `{"a":"x","\u0061":"y"}`},
+		// (b) strict RFC 3986 uri.
+		{diffStrictURI, "#/$defs/MessagesSendParams", image("https://example.com/a b.png")},
+		{diffStrictURI, "#/$defs/MessagesSendParams", image("https://example.com/<a>.png")},
+		{diffStrictURI, "#/$defs/MessagesSendParams", image("https://example.com/a|b.png")},
+		// (c) integers outside int64 where the schema has no maximum.
+		{diffInt64, "#/$defs/DispatchAdmissionDecision", `{"decision":"grant","leaseTimeoutMs":1e30}`},
+		{diffInt64, "#/$defs/DispatchAdmissionDecision", `{"decision":"grant","leaseTimeoutMs":9223372036854775808}`},
+		// (d) numbers v5 panics on.
+		{diffRefPanic, "#/$defs/AgentsListParams", `{"limit":1e1000001}`},
+		// A zero with an exponent beyond int64: v5 panics (its big.Rat conversion fails), the
+		// generated decoder must return an error.
+		{diffRefPanic, "#/$defs/AgentsListParams", `{"cursor":"c","limit":0e99999999999999999999}`},
+		{diffRefPanic, "#/$defs/RateLimitedData", `{"retryAfterMs":0e99999999999999999999}`},
+		{diffRefPanic, "#/$defs/DispatchAdmissionDecision", `{"decision":"grant","leaseTimeoutMs":1e1000001}`},
 	} {
-		err := p.set.Validate(tc.ref, []byte(tc.doc))
-		e, ok := err.(*schemacheck.Error)
-		if !ok {
-			t.Errorf("%s %s: error %v is not a *Error", tc.ref, tc.doc, err)
-			continue
-		}
-		if tc.doc == `{"taskId":1}` {
-			// Valid JSON, schema failure.
-			if e.Pointer != "/taskId" && e.Pointer != "" {
-				t.Errorf("%s: pointer %q", tc.doc, e.Pointer)
+		rerr, rpanic := refVerdict(tc.ref, []byte(tc.doc))
+		if tc.kind == diffRefPanic {
+			if !rpanic {
+				t.Errorf("%s %s: the reference no longer panics (%v)", tc.ref, tc.doc, rerr)
 			}
+		} else if rerr != nil {
+			t.Errorf("%s %s: the reference rejects it (%v): not a deliberate difference", tc.ref, tc.doc, rerr)
+		}
+		_, gerr, gpanic := genDecode(typeByRef()[tc.ref], []byte(tc.doc))
+		if gpanic || gerr == nil {
+			t.Errorf("%s %s: generated decoder: err=%v panicked=%v, want an error", tc.ref, tc.doc, gerr, gpanic)
 			continue
 		}
-		if e.Pointer != tc.pointer || !strings.Contains(e.Reason, tc.reason) {
-			t.Errorf("%s %s: got %q %q, want %q containing %q", tc.ref, clip([]byte(tc.doc)), e.Pointer, e.Reason, tc.pointer, tc.reason)
+		if got := agree(t, nil, tc.ref, []byte(tc.doc)); got != tc.kind {
+			t.Errorf("%s %s: classified %q, want %q (generated: %v)", tc.ref, tc.doc, got, tc.kind, gerr)
 		}
 	}
-}
-
-func TestCompileErrors(t *testing.T) {
-	for _, tc := range []struct{ bundle, want string }{
-		{`{"$defs":{"A":{"type":"string","minProperties":1}}}`, `/$defs/A/minProperties: unsupported schema keyword "minProperties"`},
-		{`{"$defs":{"A":{"type":"object","properties":{"x~/y":{"allOf":[]}}}}}`, `/$defs/A/properties/x~0~1y/allOf`},
-		{`{"$defs":{"A":{"items":{"anyOf":[]}}}}`, `/$defs/A/items/anyOf`},
-		{`{"$defs":{"A":{"oneOf":[{"type":"string"},{"not":{}}]}}}`, `/$defs/A/oneOf/1/not`},
-		{`{"$defs":{"A":{"additionalProperties":{"patternProperties":{}}}}}`, `/$defs/A/additionalProperties/patternProperties`},
-		{`{"$defs":{"A":{"$ref":"#/$defs/B"}}}`, `unknown schema #/$defs/B`},
-		{`{"$defs":{"A":{"$ref":"other.json#/x"}}}`, `/$defs/A/$ref`},
-		{`{"$defs":{"A":{"type":["string","null"]}}}`, `/$defs/A/type: type must be a single string`},
-		{`{"$defs":{"A":{"format":"email"}}}`, `/$defs/A/format`},
-		{`{"$defs":{"A":{"pattern":"("}}}`, `/$defs/A/pattern`},
-		{`{"$defs":{"A":{"minLength":-1}}}`, `/$defs/A/minLength`},
-		{`{"$defs":{"A":{"enum":[1]}}}`, `/$defs/A/enum`},
-		{`{"$defs":{"A":{"$ref":"#/$defs/B"},"B":{"oneOf":[{"$ref":"#/$defs/A"}]}}}`, `reference cycle`},
-		{`{"$defs":{"A":{"$id":"x"}}}`, `/$defs/A/$id`},
-		{`{"$defs":[]}`, `no $defs`},
-		{`nope`, `parse bundle`},
-	} {
-		_, err := schemacheck.Compile([]byte(tc.bundle))
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("Compile(%s) = %v, want an error containing %q", tc.bundle, err, tc.want)
+	// The generated uri check is only ever stricter: what it accepts, the reference accepts.
+	for _, u := range []string{"https://x", "urn:isbn:0451450523", "http://[::1]:80/", "mailto:a@b.c", "https://example.com/a%20b?q=1#f"} {
+		if err := protocoltest.ValidateReference("#/$defs/MessagesSendParams", []byte(image(u))); err != nil {
+			t.Errorf("reference rejects %q: %v", u, err)
 		}
+		agree(t, nil, "#/$defs/MessagesSendParams", []byte(image(u)))
 	}
 }

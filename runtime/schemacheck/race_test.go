@@ -1,5 +1,0 @@
-//go:build race
-
-package schemacheck_test
-
-const raceEnabled = true
