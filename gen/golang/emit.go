@@ -211,4 +211,3 @@ func fieldType(f *gen.Field) (*jen.Statement, string) {
 	}
 	return jen.Op("*").Add(base), f.JSONName + ",omitempty"
 }
-
