@@ -17,10 +17,7 @@ func AppendString(b []byte, s string) []byte {
 	// escaping and are done here.
 	n := len(b)
 	b = append(b, s...)
-	i := 0
-	for i+8 <= len(s) && plainWord(binary.LittleEndian.Uint64(b[n+i:])) {
-		i += 8
-	}
+	i := plainPrefix(b[n:])
 	for i < len(s) && s[i] >= 0x20 && s[i] != '"' && s[i] != '\\' && s[i] < utf8.RuneSelf {
 		i++
 	}
@@ -91,12 +88,24 @@ func appendFloat(b []byte, v float64) []byte {
 
 func appendInt(b []byte, v int64) []byte { return strconv.AppendInt(b, v, 10) }
 
-// plainWord reports whether none of the eight bytes of w needs escaping: no control
-// character, '"', '\\' or non-ASCII byte.
-func plainWord(w uint64) bool {
+// plainPrefix returns how many leading bytes of t, a multiple of 16, are surely plain: no
+// control character, '"', '\\' or non-ASCII byte. Sixteen bytes are checked at once as two
+// 64-bit words.
+func plainPrefix(t []byte) int {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	hasZero := func(x uint64) uint64 { return (x - ones) & ^x & highs }
-	special := (w - ones*0x20) & ^w & highs
-	special |= hasZero(w^ones*'"') | hasZero(w^ones*'\\') | w&highs
-	return special == 0
+	n := 0
+	for len(t) >= 16 {
+		w, v := binary.LittleEndian.Uint64(t), binary.LittleEndian.Uint64(t[8:])
+		qw, qv := w^(ones*'"'), v^(ones*'"')
+		bw, bv := w^(ones*'\\'), v^(ones*'\\')
+		special := (w-ones*0x20)&^w | (v-ones*0x20)&^v | // a byte below 0x20
+			(qw-ones)&^qw | (qv-ones)&^qv | (bw-ones)&^bw | (bv-ones)&^bv | // '"' or '\\'
+			w | v // non-ASCII
+		if special&highs != 0 {
+			break
+		}
+		t = t[16:]
+		n += 16
+	}
+	return n
 }

@@ -28,9 +28,7 @@ type level struct {
 func (o *Object) member(name string, required, present bool) bool {
 	if o.d == nil {
 		if present {
-			o.b = append(o.b, ',')
-			o.b = AppendString(o.b, name)
-			o.b = append(o.b, ':')
+			o.b = appendKey(o.b, name)
 		}
 		return present
 	}
@@ -104,4 +102,16 @@ func (o *Object) object(fields func(*Object)) []byte {
 		o.b = append(o.b, '}')
 	}
 	return o.b
+}
+
+// appendKey appends ,"name": (property names are short and almost always plain).
+func appendKey(b []byte, name string) []byte {
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+			return append(AppendString(append(b, ','), name), ':')
+		}
+	}
+	b = append(b, ',', '"')
+	b = append(b, name...)
+	return append(b, '"', ':')
 }
