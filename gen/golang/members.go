@@ -160,13 +160,7 @@ func stringRule(t *gen.Type) jen.Code {
 // stringRuleDict is the keyed fields of a StringRule literal, in a fixed order; pattern
 // names the compiled pattern.
 func stringRuleDict(t *gen.Type, pattern string) []jen.Code {
-	var d []jen.Code
-	if t.MinLength != nil && *t.MinLength > 0 {
-		d = append(d, keyed("Min", jen.Lit(int(*t.MinLength))))
-	}
-	if t.MaxLength != nil {
-		d = append(d, keyed("Max", jen.Lit(int(*t.MaxLength))))
-	}
+	d := countBounds(t.MinLength, t.MaxLength)
 	switch t.Format {
 	case "uuid":
 		d = append(d, keyed("Format", jen.Qual(codecPkg, "UUID")))
@@ -177,6 +171,19 @@ func stringRuleDict(t *gen.Type, pattern string) []jen.Code {
 	}
 	if t.Pattern != "" {
 		d = append(d, keyed("Pattern", jen.Id(pattern)))
+	}
+	return d
+}
+
+// countBounds is the Min and Max fields of a StringRule or ArrayRule literal (a zero minimum
+// is the default and left out).
+func countBounds(min, max *int64) []jen.Code {
+	var d []jen.Code
+	if min != nil && *min > 0 {
+		d = append(d, keyed("Min", jen.Lit(int(*min))))
+	}
+	if max != nil {
+		d = append(d, keyed("Max", jen.Lit(int(*max))))
 	}
 	return d
 }
@@ -226,13 +233,7 @@ func floatRule(t *gen.Type) jen.Code {
 
 // arrayRule is the ArrayRule literal of an array type.
 func arrayRule(t *gen.Type) jen.Code {
-	var d []jen.Code
-	if t.MinItems != nil && *t.MinItems > 0 {
-		d = append(d, keyed("Min", jen.Lit(int(*t.MinItems))))
-	}
-	if t.MaxItems != nil {
-		d = append(d, keyed("Max", jen.Lit(int(*t.MaxItems))))
-	}
+	d := countBounds(t.MinItems, t.MaxItems)
 	if t.UniqueItems {
 		d = append(d, keyed("Unique", jen.True()))
 	}

@@ -174,13 +174,8 @@ func (r *renderer) types() {
 func rules(t *gen.Type) string {
 	var out []string
 	c := t.Constraints
-	switch {
-	case c.MinLength != nil && c.MaxLength != nil:
-		out = append(out, fmt.Sprintf("%d-%d characters", *c.MinLength, *c.MaxLength))
-	case c.MinLength != nil:
-		out = append(out, fmt.Sprintf("at least %d characters", *c.MinLength))
-	case c.MaxLength != nil:
-		out = append(out, fmt.Sprintf("at most %d characters", *c.MaxLength))
+	if r := countRange(c.MinLength, c.MaxLength, "characters"); r != "" {
+		out = append(out, r)
 	}
 	if c.Format != "" {
 		out = append(out, "format "+c.Format)
@@ -198,13 +193,8 @@ func rules(t *gen.Type) string {
 			out = append(out, fmt.Sprintf("<= %d", max))
 		}
 	}
-	switch {
-	case c.MinItems != nil && c.MaxItems != nil:
-		out = append(out, fmt.Sprintf("%d-%d items", *c.MinItems, *c.MaxItems))
-	case c.MinItems != nil:
-		out = append(out, fmt.Sprintf("at least %d items", *c.MinItems))
-	case c.MaxItems != nil:
-		out = append(out, fmt.Sprintf("at most %d items", *c.MaxItems))
+	if r := countRange(c.MinItems, c.MaxItems, "items"); r != "" {
+		out = append(out, r)
 	}
 	if c.UniqueItems {
 		out = append(out, "unique items")
@@ -271,6 +261,19 @@ func (r *renderer) shape(t *gen.Type) string {
 
 func cell(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, "|", "\\|"), "\n", " ")
+}
+
+// countRange describes a count bound: "1-32 characters", "at least 1 items", or "".
+func countRange(min, max *int64, unit string) string {
+	switch {
+	case min != nil && max != nil:
+		return fmt.Sprintf("%d-%d %s", *min, *max, unit)
+	case min != nil:
+		return fmt.Sprintf("at least %d %s", *min, unit)
+	case max != nil:
+		return fmt.Sprintf("at most %d %s", *max, unit)
+	}
+	return ""
 }
 
 // rulesOfElem is the constraint text of an unnamed array item type.

@@ -5,7 +5,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -52,12 +53,7 @@ func renderTo(buf *bytes.Buffer, v any, ptr string, ed *edit) {
 			buf.WriteString(ed.prefix)
 			n++
 		}
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(x)) {
 			if n > 0 {
 				buf.WriteByte(',')
 			}
@@ -102,12 +98,7 @@ func locations(v any, ptr string, out []location) []location {
 	out = append(out, location{ptr, v})
 	switch x := v.(type) {
 	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(x)) {
 			out = locations(x[k], ptr+"/"+escapeToken(k), out)
 		}
 	case []any:
@@ -348,12 +339,7 @@ func agreementForRef(t *testing.T, st *stats, s *examples.Schema, tree *schemaTr
 					check(render(inst, &edit{ptr: loc.ptr, value: n}))
 				}
 			case map[string]any:
-				keys := make([]string, 0, len(x))
-				for k := range x {
-					keys = append(keys, k)
-				}
-				sort.Strings(keys)
-				for _, k := range keys {
+				for _, k := range slices.Sorted(maps.Keys(x)) {
 					kb, _ := json.Marshal(k)
 					vb := render(x[k], nil)
 					// An invalid first occurrence overridden by the valid value (v5: valid,

@@ -28,6 +28,28 @@ type numLiteral struct {
 	expOverflow bool
 }
 
+// digit returns digit k of the mantissa intDigits+fracDigits.
+func (n numLiteral) digit(k int) byte {
+	if k < len(n.intDigits) {
+		return n.intDigits[k]
+	}
+	return n.fracDigits[k-len(n.intDigits)]
+}
+
+// significant returns the number of mantissa digits and the indexes of its first and last
+// non-zero digits; first == total when the value is zero (last is then meaningless).
+func (n numLiteral) significant() (total, first, last int) {
+	total = len(n.intDigits) + len(n.fracDigits)
+	for first < total && n.digit(first) == '0' {
+		first++
+	}
+	last = total - 1
+	for last > first && n.digit(last) == '0' {
+		last--
+	}
+	return total, first, last
+}
+
 // numExpClamp bounds the exponents numSplit keeps: any larger magnitude already decides the
 // verdict (a literal cannot have 2^60 digits), and the clamp keeps exponent arithmetic from
 // overflowing int64.
@@ -151,26 +173,12 @@ func ParseInteger(lit []byte) (int64, error) {
 	}
 	// The mantissa is the digit sequence intDigits+fracDigits; value = mantissa * 10^e with
 	// e = exp - len(fracDigits).
-	total := len(n.intDigits) + len(n.fracDigits)
-	digit := func(k int) byte {
-		if k < len(n.intDigits) {
-			return n.intDigits[k]
-		}
-		return n.fracDigits[k-len(n.intDigits)]
-	}
-	first := 0
-	for first < total && digit(first) == '0' {
-		first++
-	}
+	total, first, last := n.significant()
 	if first == total {
 		if n.expOverflow {
 			return 0, ErrOutOfRange // 0e99999999999999999999: see numLiteral.expOverflow
 		}
 		return 0, nil // zero, whatever the exponent (-0 and 0e999 are the integer 0)
-	}
-	last := total - 1
-	for digit(last) == '0' {
-		last--
 	}
 	// value = sig * 10^e, sig = digits[first..last] (no leading or trailing zeros).
 	e := n.exp - int64(len(n.fracDigits)) + int64(total-1-last)
@@ -183,7 +191,7 @@ func ParseInteger(lit []byte) (int64, error) {
 	}
 	var u uint64 // < 10^19 < 2^64: no overflow
 	for k := first; k <= last; k++ {
-		u = u*10 + uint64(digit(k)-'0')
+		u = u*10 + uint64(n.digit(k)-'0')
 	}
 	for ; e > 0; e-- {
 		u *= 10
@@ -219,26 +227,12 @@ func ParseNumber(lit []byte) (float64, error) {
 	if len(lit) <= 64 {
 		return numParseFloat(lit)
 	}
-	total := len(n.intDigits) + len(n.fracDigits)
-	digit := func(k int) byte {
-		if k < len(n.intDigits) {
-			return n.intDigits[k]
-		}
-		return n.fracDigits[k-len(n.intDigits)]
-	}
-	first := 0
-	for first < total && digit(first) == '0' {
-		first++
-	}
+	total, first, last := n.significant()
 	if first == total {
 		if n.neg {
 			return math.Copysign(0, -1), nil
 		}
 		return 0, nil
-	}
-	last := total - 1
-	for digit(last) == '0' {
-		last--
 	}
 	// value = 0.d[first..last] * 10^point
 	point := int64(len(n.intDigits)-first) + n.exp
@@ -260,7 +254,7 @@ func ParseNumber(lit []byte) (float64, error) {
 	buf = append(buf, '0', '.')
 	k := first
 	for ; k <= last && k < first+maxDigits; k++ {
-		buf = append(buf, digit(k))
+		buf = append(buf, n.digit(k))
 	}
 	if k <= last {
 		buf = append(buf, '1') // sticky digit: the value lies strictly above the kept digits

@@ -9,9 +9,6 @@ import (
 // Whole documents that are not objects (named lists and maps, unions) and the union
 // machinery.
 
-// Unmarshal decodes the JSON object b with fields; generated UnmarshalJSON methods call it.
-func Unmarshal(b []byte, fields func(*Object)) error { return Read(b, fields) }
-
 // Tag returns the string value of the property name of the object at the current position
 // without consuming anything (a union discriminator), or "" when there is none.
 func (d *Decoder) Tag(name string) string {
@@ -166,11 +163,4 @@ func sortedKeys[M ~map[string]E, E any](m M) []string {
 	}
 	slices.Sort(keys)
 	return keys
-}
-
-// ReadAs decodes the JSON object raw into a new T with its fields method expression.
-func ReadAs[T any](raw []byte, fields func(*T, *Object)) (T, error) {
-	x := new(T)
-	err := Read(raw, func(o *Object) { fields(x, o) })
-	return *x, err
 }
