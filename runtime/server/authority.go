@@ -54,7 +54,7 @@ func (s *Server) conversationInTask(ctx context.Context, taskID protocol.TaskID,
 
 // subscribeAgents adds convID to the subscription set of every live connection of the agents.
 func (s *Server) subscribeAgents(convID protocol.ConversationID, agentIDs []protocol.AgentID) {
-	for _, c := range s.conns.ofAgentIDs(agentIDs) {
+	for _, c := range s.conns.ofAgents(agentIDs) {
 		c.subscribe(convID)
 	}
 }

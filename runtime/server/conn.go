@@ -80,10 +80,10 @@ func (c *Conn) setOwner(owner protocol.UserID) {
 
 // subscribed reports whether conversation traffic for convID may reach this connection.
 // convID is a plain string for notify.go's fan-out.
-func (c *Conn) subscribed(convID string) bool {
+func (c *Conn) subscribed(convID protocol.ConversationID) bool {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	_, ok := c.convs[protocol.ConversationID(convID)]
+	_, ok := c.convs[convID]
 	return ok
 }
 

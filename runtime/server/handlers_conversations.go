@@ -43,7 +43,7 @@ func (s *Server) createTaskConversation(ctx context.Context, taskID protocol.Tas
 		return store.Conversation{}, storeErr("create conversation", err)
 	}
 	s.subscribeAgents(cv.ID, members)
-	s.tellAgents(members, protocol.TaskConversationCreatedNotification{
+	s.notifyAgents(members, protocol.TaskConversationCreatedNotification{
 		TaskID: taskID, ConversationID: cv.ID, Name: optString(name), Participants: others,
 	}, nil)
 	return cv, nil
@@ -258,5 +258,5 @@ func (s *Server) notifyConversationMembers(ctx context.Context, convID protocol.
 		s.log.Warn("conversation participants", "conversation", convID, "err", fmt.Errorf("notify %s: %w", n.Method(), err))
 		return
 	}
-	s.tellConversation(convID, members, n, nil)
+	s.notifyConversation(convID, members, n, nil)
 }

@@ -124,5 +124,5 @@ func (s *Server) notifyActiveAgentsOf(ctx context.Context, userID protocol.UserI
 			ids = append(ids, a.ID)
 		}
 	}
-	s.tellAgents(ids, n, nil)
+	s.notifyAgents(ids, n, nil)
 }

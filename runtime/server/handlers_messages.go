@@ -145,7 +145,7 @@ func (h handlers) MessagesSend(ctx context.Context, c *Conn, p protocol.Messages
 		}
 	}
 	targets := append(append(make([]protocol.AgentID, 0, len(decision.Recipients)+1), decision.Recipients...), sender)
-	s.tellConversation(convID, targets, protocol.MessagesReceivedNotification{TaskID: p.TaskID, Message: msg}, c)
+	s.notifyConversation(convID, targets, protocol.MessagesReceivedNotification{TaskID: p.TaskID, Message: msg}, c)
 	return protocol.MessagesSendResult{Message: msg}, nil
 }
 

@@ -95,7 +95,7 @@ func (h handlers) TaskRequest(ctx context.Context, c *Conn, p protocol.TaskReque
 	if err != nil {
 		return protocol.TaskRequestResult{}, storeErr("task/request: activate", err)
 	}
-	s.tellAgents(recipients, protocol.TaskCreatedNotification{Task: task(t)}, nil)
+	s.notifyAgents(recipients, protocol.TaskCreatedNotification{Task: task(t)}, nil)
 
 	res := protocol.TaskRequestResult{Task: task(t)}
 	if ic := p.InitialConversation; ic != nil {
@@ -231,7 +231,7 @@ func (h handlers) TaskLeave(ctx context.Context, c *Conn, p protocol.TaskLeavePa
 		closed, err := s.store.SetTaskStatus(ctx, t.ID, []protocol.TaskStatus{protocol.TaskStatusWaiting, protocol.TaskStatusActive}, protocol.TaskStatusClosed, now())
 		switch {
 		case err == nil:
-			s.tellAgents([]protocol.AgentID{caller}, protocol.TaskClosedNotification{Task: task(closed)}, nil)
+			s.notifyAgents([]protocol.AgentID{caller}, protocol.TaskClosedNotification{Task: task(closed)}, nil)
 		case !errors.Is(err, store.ErrStateChanged): // already terminal: nothing to close
 			return protocol.TaskLeaveResult{}, storeErr("task/leave: close", err)
 		}
@@ -262,7 +262,7 @@ func (h handlers) TaskClose(ctx context.Context, c *Conn, p protocol.TaskClosePa
 			s.log.Warn("conversation participants", "conversation", convID, "err", err)
 			continue
 		}
-		s.tellConversation(convID, members, protocol.TaskConversationArchivedNotification{
+		s.notifyConversation(convID, members, protocol.TaskConversationArchivedNotification{
 			TaskID: t.ID, ConversationID: convID, ArchivedAt: dateTime(at),
 		}, nil)
 	}
@@ -276,7 +276,7 @@ func (h handlers) TaskClose(ctx context.Context, c *Conn, p protocol.TaskClosePa
 				ids = append(ids, tp.AgentID)
 			}
 		}
-		s.tellAgents(ids, protocol.TaskClosedNotification{Task: task(t)}, nil)
+		s.notifyAgents(ids, protocol.TaskClosedNotification{Task: task(t)}, nil)
 	}
 	return protocol.TaskCloseResult{Task: task(t)}, nil
 }
@@ -350,8 +350,8 @@ func (s *Server) conversationMemberRemoved(taskID protocol.TaskID, convID protoc
 			others = append(others, id)
 		}
 	}
-	s.tellConversation(convID, others, n, nil)
-	s.tellAgents([]protocol.AgentID{removed}, n, nil)
+	s.notifyConversation(convID, others, n, nil)
+	s.notifyAgents([]protocol.AgentID{removed}, n, nil)
 }
 
 // uniqueExcept returns ids without duplicates and without skip, in first-seen order.

@@ -79,24 +79,18 @@ func (m *connManager) ofAgent(agentID protocol.AgentID) []*Conn {
 	return out
 }
 
-// ofAgents returns the live connections of several agents (each agent once). The ids are
-// plain strings for notify.go's fan-out; ofAgentIDs takes protocol ids.
-func (m *connManager) ofAgents(agentIDs []string) []*Conn { return connsOf(m, agentIDs) }
-
-// ofAgentIDs returns the live connections of several agents (each agent once).
-func (m *connManager) ofAgentIDs(agentIDs []protocol.AgentID) []*Conn { return connsOf(m, agentIDs) }
-
-func connsOf[T ~string](m *connManager, agentIDs []T) []*Conn {
+// ofAgents returns the live connections of several agents (each agent once).
+func (m *connManager) ofAgents(agentIDs []protocol.AgentID) []*Conn {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	seen := make(map[T]bool, len(agentIDs))
+	seen := make(map[protocol.AgentID]bool, len(agentIDs))
 	var out []*Conn
 	for _, id := range agentIDs {
 		if seen[id] {
 			continue
 		}
 		seen[id] = true
-		for _, c := range m.byAgent[protocol.AgentID(id)] {
+		for _, c := range m.byAgent[id] {
 			out = append(out, c)
 		}
 	}

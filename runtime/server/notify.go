@@ -30,7 +30,7 @@ func (s *Server) sendTo(conns []*Conn, frame []byte, skip *Conn) {
 }
 
 // notifyAgents sends n to every live connection of the agents, except skip.
-func (s *Server) notifyAgents(agentIDs []string, n protocol.Notification, skip *Conn) {
+func (s *Server) notifyAgents(agentIDs []protocol.AgentID, n protocol.Notification, skip *Conn) {
 	conns := s.conns.ofAgents(agentIDs)
 	if len(conns) == 0 {
 		return
@@ -40,7 +40,7 @@ func (s *Server) notifyAgents(agentIDs []string, n protocol.Notification, skip *
 
 // notifyConversation sends conversation-scoped n to the connections of the agents whose
 // subscription set holds convID (the fan-out gate), except skip.
-func (s *Server) notifyConversation(convID string, agentIDs []string, n protocol.Notification, skip *Conn) {
+func (s *Server) notifyConversation(convID protocol.ConversationID, agentIDs []protocol.AgentID, n protocol.Notification, skip *Conn) {
 	var gated []*Conn
 	for _, c := range s.conns.ofAgents(agentIDs) {
 		if c != skip && c.subscribed(convID) {

@@ -58,5 +58,5 @@ func (s *Server) failTask(ctx context.Context, taskID protocol.TaskID, reason st
 	if reason != "" {
 		n.Reason = &reason
 	}
-	s.tellAgents(ids, n, nil)
+	s.notifyAgents(ids, n, nil)
 }
