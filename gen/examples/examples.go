@@ -8,6 +8,8 @@ package examples
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -155,11 +157,11 @@ func (g *generator) object(node map[string]any) any {
 	for _, r := range asSlice(node["required"]) {
 		required[r.(string)] = true
 	}
-	for name, p := range props {
+	for _, name := range slices.Sorted(maps.Keys(props)) { // sorted: the counter-based values are reproducible
 		if g.mode == Minimal && !required[name] {
 			continue
 		}
-		out[name] = g.value(p.(map[string]any))
+		out[name] = g.value(props[name].(map[string]any))
 	}
 	if ap, ok := node["additionalProperties"].(map[string]any); ok && len(props) == 0 && g.mode == Full {
 		out["key1"] = g.value(ap)
