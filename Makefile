@@ -3,7 +3,7 @@ GO ?= go
 DATA ?= ./moltzap-data
 ADDR ?= 127.0.0.1:8080
 
-.PHONY: all build run test test-short quickstart generate check-generated lint vet fmt-check bench
+.PHONY: all build run test test-short quickstart lang-test generate check-generated lint vet fmt-check bench
 
 all: build
 
@@ -33,6 +33,11 @@ lint:
 test: check-generated fmt-check vet lint
 	$(GO) test -race -count=1 -timeout 12m ./...
 	bash scripts/quickstart-test.sh
+	bash scripts/lang-test.sh
+
+# The TypeScript and Python packages: type checks, shared vectors, live tests.
+lang-test:
+	bash scripts/lang-test.sh
 
 # The README quick start, run as written against `make run`.
 quickstart:

@@ -26,12 +26,12 @@ func newRootCmd() *cobra.Command {
 		Args:          cobra.NoArgs, // an unknown subcommand is a usage error (exit 2)
 		RunE:          func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	root.AddCommand(newGenerateCmd(), newLintCmd(), newCatalogCmd(), newDocsCmd())
+	root.AddCommand(newGenerateCmd(), newLintCmd(), newCatalogCmd(), newDocsCmd(), newDiffCmd())
 	return root
 }
 
 func newGenerateCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "generate", Short: "Generate code from the catalogs", Args: cobra.NoArgs}
+	cmd := &cobra.Command{Use: "generate", Short: "Generate code from the catalogs", Args: cobra.ArbitraryArgs, RunE: unknownTarget}
 	var schemaDir, outDir, pkg string
 	goCmd := &cobra.Command{
 		Use:   "go",
@@ -52,7 +52,7 @@ func newGenerateCmd() *cobra.Command {
 	goCmd.Flags().StringVar(&schemaDir, "schema", "schema", "catalog directory")
 	goCmd.Flags().StringVar(&outDir, "out", "generated/protocol", "output directory")
 	goCmd.Flags().StringVar(&pkg, "package", "protocol", "Go package name")
-	cmd.AddCommand(goCmd)
+	cmd.AddCommand(goCmd, newTypeScriptCmd(), newPythonCmd(), newOpenRPCCmd())
 	return cmd
 }
 
@@ -224,7 +224,7 @@ func writeDir(dir string, files map[string][]byte) error {
 		return fmt.Errorf("read %s: %w", dir, err)
 	}
 	for _, e := range entries {
-		if e.IsDir() {
+		if e.IsDir() && e.Name() != "node_modules" {
 			if err := removeStale(dir, e.Name(), files); err != nil {
 				return err
 			}
@@ -233,8 +233,8 @@ func writeDir(dir string, files map[string][]byte) error {
 	return nil
 }
 
-// removeStale removes the generated Go files of dir/sub whose key ("sub/name") is not in
-// files, and dir/sub itself when that leaves it empty.
+// removeStale removes the files of dir/sub that carry the generator's header (any language)
+// and whose key ("sub/name") is not in files, and dir/sub itself when that leaves it empty.
 func removeStale(dir, sub string, files map[string][]byte) error {
 	at := filepath.Join(dir, sub)
 	entries, err := os.ReadDir(at)
@@ -244,7 +244,7 @@ func removeStale(dir, sub string, files map[string][]byte) error {
 	removed := 0
 	for _, e := range entries {
 		name := e.Name()
-		if _, keep := files[path.Join(sub, name)]; keep || e.IsDir() || !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
+		if _, keep := files[path.Join(sub, name)]; keep || e.IsDir() || strings.HasSuffix(name, "_test.go") {
 			continue
 		}
 		p := filepath.Join(at, name)

@@ -13,6 +13,7 @@ import (
 func Render(m *gen.Model) []byte {
 	r := &renderer{m: m}
 	r.header()
+	r.wire()
 	for _, a := range m.Areas {
 		r.area(a)
 	}

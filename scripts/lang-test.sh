@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The TypeScript and Python packages of generated/: type checks (tsc --strict, pyright
+# --strict), the shared protocol vectors, and live tests against a real moltzap-server
+# started here on a free port. Needs node 20+ with npm and /usr/bin/python3 with
+# python3-websockets (.ci/run installs them). Run by `make test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+tmp=$(mktemp -d)
+srv=""
+cleanup() { [ -n "$srv" ] && kill "$srv" 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+PY=/usr/bin/python3
+$PY -c 'import websockets' || { echo "lang-test: $PY cannot import websockets (apt-get install python3-websockets)"; exit 1; }
+
+echo "== npm tools (tests/ts)"
+(cd tests/ts && { [ -d node_modules ] || npm ci --no-audit --no-fund --silent || npm install --no-audit --no-fund --silent; })
+bin="$root/tests/ts/node_modules/.bin"
+
+echo "== moltzap-server"
+go build -o "$tmp/moltzap-server" ./cmd/moltzap-server
+port=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$tmp/moltzap-server" --addr "127.0.0.1:$port" --data "$tmp/data" >"$tmp/server.log" 2>&1 &
+srv=$!
+healthy() { $PY -c "import urllib.request as u; u.urlopen('http://127.0.0.1:$port/healthz', timeout=1)" 2>/dev/null; }
+for _ in $(seq 100); do healthy && break; sleep 0.1; done
+healthy || { echo "lang-test: server did not start"; cat "$tmp/server.log"; exit 1; }
+export MOLTZAP_WS="ws://127.0.0.1:$port/ws" MOLTZAP_HTTP="http://127.0.0.1:$port"
+export MOLTZAP_VECTORS="$root/testdata/vectors/protocol.json"
+
+status=0
+echo "== TypeScript"
+# TS_STEPS
+echo "== Python"
+# PY_STEPS
+[ "$status" -eq 0 ] || { echo "lang-test: failures (server log: last lines below)"; tail -20 "$tmp/server.log"; }
+exit "$status"
