@@ -33,6 +33,10 @@ status=0
 echo "== TypeScript"
 # TS_STEPS
 echo "== Python"
-# PY_STEPS
+cat >"$tmp/pyrightconfig.json" <<JSON
+{"typeCheckingMode": "strict", "pythonVersion": "3.11"}
+JSON
+"$bin/pyright" -p "$tmp/pyrightconfig.json" --pythonpath "$PY" generated/python/moltzap || status=1
+(cd tests/python && MOLTZAP_PY_PKG="$root/generated/python" $PY -m unittest -v test_vectors test_live) || status=1
 [ "$status" -eq 0 ] || { echo "lang-test: failures (server log: last lines below)"; tail -20 "$tmp/server.log"; }
 exit "$status"
