@@ -31,7 +31,10 @@ export MOLTZAP_VECTORS="$root/testdata/vectors/protocol.json"
 
 status=0
 echo "== TypeScript"
-# TS_STEPS
+# The tests compile generated/ts with tests/ts/node_modules' tsc (--strict, compile.test.mjs
+# also checks that a missing callback and a mixed-up id do not compile).
+(cd tests/ts && MOLTZAP_TS_PKG="$root/generated/ts" \
+  node --test vectors.test.mjs rpc.test.mjs compile.test.mjs live.test.mjs) || status=1
 echo "== Python"
 cat >"$tmp/pyrightconfig.json" <<JSON
 {"typeCheckingMode": "strict", "pythonVersion": "3.11"}

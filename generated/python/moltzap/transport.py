@@ -11,11 +11,21 @@ import urllib.error
 import urllib.request
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-
-from websockets.exceptions import ConnectionClosed
-from websockets.legacy.client import WebSocketClientProtocol, connect
+from typing import TYPE_CHECKING
 
 from . import validate as _codec
+
+# websockets is imported when a connection is opened, so that the types and validators of the
+# package work without it installed.
+if TYPE_CHECKING:
+    from websockets.legacy.client import WebSocketClientProtocol
+
+
+def _connection_closed() -> type[Exception]:
+    """websockets' ConnectionClosed, imported on first use."""
+    from websockets.exceptions import ConnectionClosed
+
+    return ConnectionClosed
 
 Callback = Callable[[str, object], Awaitable[object]]
 """Answers a server request (method, params) with a JSON value, or raises a MoltZapError."""
@@ -68,6 +78,10 @@ class Connection:
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def _open(self) -> None:
+        try:
+            from websockets.legacy.client import connect
+        except ImportError as e:
+            raise ImportError("moltzap: the client needs the websockets package (>= 10.4)") from e
         self._ws = await connect(self.url, max_size=None)
         self._reader = asyncio.create_task(self._read(self._ws))
         for hook in self._on_connect:
@@ -113,7 +127,7 @@ class Connection:
         try:
             await ws.send(_codec.dumps(frame))
             return await asyncio.wait_for(fut, self.timeout if timeout is None else timeout)
-        except ConnectionClosed as e:
+        except _connection_closed() as e:
             raise ConnectionLost(str(e)) from e
         finally:
             self._pending.pop(rid, None)
@@ -122,7 +136,7 @@ class Connection:
         try:
             async for raw in ws:
                 self._frame(ws, raw if isinstance(raw, str) else raw.decode("utf-8", "replace"))
-        except ConnectionClosed:
+        except _connection_closed():
             pass
         finally:
             self._up.clear()
@@ -142,7 +156,7 @@ class Connection:
             try:
                 await self._open()
                 return
-            except (OSError, ConnectionClosed, asyncio.TimeoutError, ConnectionLost):
+            except (OSError, _connection_closed(), asyncio.TimeoutError, ConnectionLost):
                 delay = min(delay * 2, self.backoff[1])
             except Exception:  # a rejected network/connect: try again later as well
                 delay = min(delay * 2, self.backoff[1])
@@ -203,7 +217,7 @@ class Connection:
             reply["error"] = {"code": -32603, "message": "Internal error"}
         try:
             await ws.send(_codec.dumps(reply))
-        except ConnectionClosed:
+        except _connection_closed():
             pass
 
 
