@@ -41,5 +41,19 @@ cat >"$tmp/pyrightconfig.json" <<JSON
 JSON
 "$bin/pyright" -p "$tmp/pyrightconfig.json" --pythonpath "$PY" generated/python/moltzap || status=1
 (cd tests/python && MOLTZAP_PY_PKG="$root/generated/python" $PY -m unittest -v test_vectors test_live) || status=1
+echo "== the README's Other languages examples, as written (port changed)"
+snippet() { awk -v lang="$2" '$0 == "```" lang {f=1; next} /^```/ {if (f) exit} f' "$1" | sed "s/127.0.0.1:8080/127.0.0.1:$port/g"; }
+mkdir -p "$tmp/moltzap-ts" "$tmp/my-agent/node_modules/@moltzap"
+cp -r generated/ts/. "$tmp/moltzap-ts/"
+ln -s "$root/tests/ts/node_modules" "$tmp/moltzap-ts/node_modules"
+(cd "$tmp/moltzap-ts" && "$bin/tsc" -p .) || status=1
+ln -s "$tmp/moltzap-ts" "$tmp/my-agent/node_modules/@moltzap/protocol"
+ln -s "$root/tests/ts/node_modules/ws" "$tmp/my-agent/node_modules/ws"
+snippet README.md js >"$tmp/my-agent/agent.mjs"
+echo 'await client.close(); console.log("README TypeScript example: ok");' >>"$tmp/my-agent/agent.mjs"
+(cd "$tmp/my-agent" && timeout 30 node agent.mjs) || status=1
+snippet generated/python/README.md python >"$tmp/agent.py"
+(PYTHONPATH="$root/generated/python" timeout 30 $PY "$tmp/agent.py" && echo "README Python example: ok") || status=1
+
 [ "$status" -eq 0 ] || { echo "lang-test: failures (server log: last lines below)"; tail -20 "$tmp/server.log"; }
 exit "$status"

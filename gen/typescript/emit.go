@@ -267,11 +267,14 @@ func (e *emitter) packageJSON() ([]byte, error) {
 		},
 		Engines: map[string]string{"node": ">=20"},
 	}
-	b, err := json.MarshalIndent(pkg, "", "  ")
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // ">=20", not "\u003e=20"
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(pkg); err != nil {
 		return nil, fmt.Errorf("typescript: package.json: %w", err)
 	}
-	return append(b, '\n'), nil
+	return buf.Bytes(), nil
 }
 
 var semverRE = regexp.MustCompile(`^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$`)
