@@ -166,13 +166,50 @@ func (b *builder) buildErrors() {
 		if data := n.Get("data"); data != nil {
 			e.Data = b.message(data, n, strings.TrimSuffix(goName, "Error")+"Data", "data")
 		}
+		e.Refinements = b.refinements(n.Get("refinements"))
 		b.model.Errors = append(b.model.Errors, e)
+	}
+	for _, e := range b.model.Errors {
+		for _, r := range e.Refinements {
+			if r.Code != nil {
+				if other, dup := codes[*r.Code]; dup {
+					b.probs.add(e.Source.Get("refinements").Get(r.Name), "code %d is already used by %s", *r.Code, other)
+				}
+			}
+		}
 	}
 	for _, need := range runtimeErrors {
 		if _, ok := errs.Vals[need]; !ok {
 			b.probs.add(errs, "the registry must define %s: generated dispatch code raises it", need)
 		}
 	}
+}
+
+// refinements reads the finer-grained kinds of one error, sorted by name.
+func (b *builder) refinements(n *Node) []*Refinement {
+	if n == nil {
+		return nil
+	}
+	var out []*Refinement
+	for _, name := range n.Keys {
+		v := n.Vals[name]
+		goName := GoName(name)
+		if !strings.HasSuffix(goName, "Error") {
+			goName += "Error"
+		}
+		r := &Refinement{Name: name, GoName: goName, Message: v.StringOf("message"), Description: v.StringOf("description")}
+		if c := v.Get("code"); c != nil {
+			code, err := strconv.ParseInt(string(c.Num), 10, 64)
+			if err != nil {
+				b.probs.add(c, "refinement %s needs an integer code", name)
+				continue
+			}
+			r.Code = &code
+		}
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
 }
 
 // runtimeErrors are the registry entries the generated dispatchers raise themselves.

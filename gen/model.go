@@ -211,7 +211,19 @@ type ErrorDef struct {
 	Message     string
 	Description string
 	Data        *Type // nil when the error carries no typed data
+	Refinements []*Refinement
 	Source      *Node
+}
+
+// Refinement is a finer-grained kind of a registry error (REFERENCE 5.4), sorted by name. A
+// wire error is the refinement when it carries Code (when set), or its parent's code and
+// exactly Message. Clients expose it as a subclass of the parent error.
+type Refinement struct {
+	Name        string // e.g. "ConversationNotFound"
+	GoName      string // e.g. "ConversationNotFoundError"
+	Code        *int64 // the optional finer code; nil when there is none
+	Message     string
+	Description string
 }
 
 // Area is one catalog file's heading.

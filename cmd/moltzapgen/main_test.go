@@ -71,7 +71,7 @@ func TestCatalogJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &cat); err != nil {
 		t.Fatalf("catalog JSON: %v", err)
 	}
-	if len(cat.Methods) != 27 || len(cat.Notifications) != 15 || len(cat.Callbacks) != 3 || len(cat.Errors) != 23 {
+	if len(cat.Methods) != 27 || len(cat.Notifications) != 15 || len(cat.Callbacks) != 3 || len(cat.Errors) != 19 {
 		t.Fatalf("counts %d/%d/%d/%d", len(cat.Methods), len(cat.Notifications), len(cat.Callbacks), len(cat.Errors))
 	}
 	for _, m := range cat.Methods {

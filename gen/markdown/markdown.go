@@ -135,6 +135,34 @@ func (r *renderer) errors() {
 		r.p("| %d | %s | %s | %s | %s |", e.Code, e.Name, cell(e.Message), data, cell(e.Description))
 	}
 	r.p("")
+	r.refinements()
+}
+
+// refinements lists the finer-grained kinds of the registry errors that clients tell apart.
+func (r *renderer) refinements() {
+	n := 0
+	for _, e := range r.m.Errors {
+		n += len(e.Refinements)
+	}
+	if n == 0 {
+		return
+	}
+	r.p("Finer-grained kinds (REFERENCE 5.4): a client reports an error as one of these, a subclass of")
+	r.p("the error it refines, when it carries exactly its message or its finer code (which a server")
+	r.p("sends only when configured to).")
+	r.p("")
+	r.p("| refines | name | message | finer code | meaning |")
+	r.p("| --- | --- | --- | --- | --- |")
+	for _, e := range r.m.Errors {
+		for _, x := range e.Refinements {
+			code := "-"
+			if x.Code != nil {
+				code = fmt.Sprint(*x.Code)
+			}
+			r.p("| %s | %s | %s | %s | %s |", e.Name, x.Name, cell(x.Message), code, cell(x.Description))
+		}
+	}
+	r.p("")
 }
 
 func (r *renderer) types() {

@@ -82,18 +82,45 @@ func (e *emitter) errors() []byte {
 		}
 		f.p("")
 		f.p("")
+		for _, r := range d.Refinements {
+			names = append(names, r.GoName)
+			f.p("class %s(%s):", r.GoName, d.GoName)
+			how := fmt.Sprintf("A %s whose message is %q", d.GoName, r.Message)
+			if r.Code != nil {
+				how += fmt.Sprintf(", or the finer code %d", *r.Code)
+			}
+			f.WriteString(docstring("    ", how+": "+r.Description))
+			f.p("")
+			f.p("    DEFAULT_MESSAGE: ClassVar[str] = %s", quote(r.Message))
+			f.p("")
+			f.p("")
+		}
 	}
 	f.p("ERRORS: dict[int, type[MoltZapError]] = {")
 	for _, d := range e.m.Errors {
 		f.p("    %d: %s,", d.Code, d.GoName)
+		for _, r := range d.Refinements {
+			if r.Code != nil {
+				f.p("    %d: %s,", *r.Code, r.GoName)
+			}
+		}
 	}
 	f.p("}")
-	f.p(`"""The error classes by code."""`)
+	f.p(`"""The error classes by code (finer codes of a refinement included)."""`)
+	f.p("")
+	f.p("REFINEMENTS: dict[tuple[int, str], type[MoltZapError]] = {")
+	for _, d := range e.m.Errors {
+		for _, r := range d.Refinements {
+			f.p("    (%d, %s): %s,", d.Code, quote(r.Message), r.GoName)
+		}
+	}
+	f.p("}")
+	f.p(`"""The finer-grained error classes by (code, message) of the error they refine."""`)
 	f.p("")
 	f.p("")
 	f.p("def error_from_wire(raw: RawError) -> MoltZapError:")
 	f.p(`    """Return the exception of a received error object (RpcServerError for unknown codes)."""`)
-	f.p("    cls = ERRORS.get(raw.code)")
+	f.p("    cls = REFINEMENTS.get((raw.code, raw.message)) or ERRORS.get(raw.code)")
 	f.p("    if cls is None:")
 	f.p("        return RpcServerError(raw.code, raw.message, raw.data)")
 	f.p("    err = cls(raw.message)")
@@ -103,7 +130,7 @@ func (e *emitter) errors() []byte {
 	f.p("")
 	f.p("")
 	f.p("__all__ = [")
-	for _, n := range append([]string{"MoltZapError", "RpcServerError", "ERRORS", "error_from_wire"}, names...) {
+	for _, n := range append([]string{"MoltZapError", "RpcServerError", "ERRORS", "REFINEMENTS", "error_from_wire"}, names...) {
 		f.p("    %s,", quote(n))
 	}
 	f.p("]")
@@ -356,6 +383,9 @@ func (e *emitter) errorNames() []string {
 	var out []string
 	for _, d := range e.m.Errors {
 		out = append(out, d.GoName)
+		for _, r := range d.Refinements {
+			out = append(out, r.GoName)
+		}
 	}
 	return out
 }

@@ -45,8 +45,16 @@ func TestEmitCatalog(t *testing.T) {
 			t.Errorf("errors.py has no class %s", d.GoName)
 		}
 	}
-	if !strings.Contains(errs, "class ConversationNotFoundError(MoltZapError):") {
-		t.Error("errors.py has no ConversationNotFoundError")
+	for _, d := range m.Errors {
+		for _, r := range d.Refinements {
+			if !strings.Contains(errs, "class "+r.GoName+"("+d.GoName+"):") {
+				t.Errorf("errors.py has no refinement class %s of %s", r.GoName, d.GoName)
+			}
+		}
+	}
+	if !strings.Contains(errs, `(-32002, "Conversation not found"): ConversationNotFoundError,`) ||
+		!strings.Contains(errs, "-32028: ConversationNotFoundError,") {
+		t.Error("errors.py does not map NotFound 'Conversation not found' and -32028 to ConversationNotFoundError")
 	}
 	cl := string(files["moltzap/client.py"])
 	for _, me := range m.Methods {

@@ -64,6 +64,7 @@ func (e *emitter) errors(p *printer) {
 		p.f("    this.name = %s;", jsString(er.GoName))
 		p.line("  }")
 		p.line("}")
+		e.refinementClasses(p, er)
 	}
 	if len(data) > 0 {
 		e.dataOf(p)
@@ -74,15 +75,52 @@ func (e *emitter) errors(p *printer) {
 	p.line("  switch (w.code) {")
 	for _, er := range e.m.Errors {
 		p.f("    case %d:", er.Code)
-		if er.Data != nil {
-			p.f("      return new %s(w.message, dataOf(w.data, read%s));", er.GoName, e.names[er.Data])
-		} else {
-			p.f("      return new %s(w.message);", er.GoName)
+		for _, r := range er.Refinements {
+			p.f("      if (w.message === %s) return new %s(w.message%s);", jsString(r.Message), r.GoName, e.dataArg(er))
+		}
+		p.f("      return new %s(w.message%s);", er.GoName, e.dataArg(er))
+		for _, r := range er.Refinements {
+			if r.Code != nil {
+				p.f("    case %d:", *r.Code)
+				p.f("      return new %s(w.message%s);", r.GoName, e.dataArg(er))
+			}
 		}
 	}
 	p.line("  }")
 	p.line("  return new RpcServerError(w.code, w.message, w.data === undefined ? undefined : toValue(w.data));")
 	p.line("}")
+}
+
+// dataArg is the data argument of a registry error's constructor call in errorFromWire.
+func (e *emitter) dataArg(er *gen.ErrorDef) string {
+	if er.Data == nil {
+		return ""
+	}
+	return fmt.Sprintf(", dataOf(w.data, read%s)", e.names[er.Data])
+}
+
+// refinementClasses declares the finer kinds of er as its subclasses: `err instanceof
+// NotFoundError` still holds for a ConversationNotFoundError.
+func (e *emitter) refinementClasses(p *printer, er *gen.ErrorDef) {
+	for _, r := range er.Refinements {
+		p.line("")
+		how := fmt.Sprintf("a %s (%d) whose message is %s", er.GoName, er.Code, jsString(r.Message))
+		if r.Code != nil {
+			how += fmt.Sprintf(", or the finer code %d", *r.Code)
+		}
+		p.doc("", joinDoc(fmt.Sprintf("%s is %s.", r.GoName, how), r.Description))
+		p.f("export class %s extends %s {", r.GoName, er.GoName)
+		if er.Data != nil {
+			p.f("  constructor(message: string = %s, data?: %s) {", jsString(r.Message), e.names[er.Data])
+			p.line("    super(message, data);")
+		} else {
+			p.f("  constructor(message: string = %s) {", jsString(r.Message))
+			p.line("    super(message);")
+		}
+		p.f("    this.name = %s;", jsString(r.GoName))
+		p.line("  }")
+		p.line("}")
+	}
 }
 
 func (e *emitter) hasErrorData() bool {

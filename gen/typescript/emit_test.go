@@ -127,7 +127,7 @@ func TestRealCatalogSpecifics(t *testing.T) {
 			`  type: "text";`,
 		},
 		"src/errors.ts": {
-			"export class ConversationNotFoundError extends MoltZapError {",
+			"export class ConversationNotFoundError extends NotFoundError {",
 			"export class NotFoundError extends MoltZapError {",
 			"  declare readonly data: ForbiddenData | undefined;",
 			"return new RpcServerError(",

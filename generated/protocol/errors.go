@@ -23,10 +23,6 @@ const (
 	CodeConversationArchived   int64 = -32022
 	CodeParticipantNotAdmitted int64 = -32023
 	CodeTaskRejected           int64 = -32024
-	CodeDispatchNotFound       int64 = -32025
-	CodeAgentNotFound          int64 = -32026
-	CodeNotAParticipant        int64 = -32027
-	CodeConversationNotFound   int64 = -32028
 	CodeInvalidRequest         int64 = -32600
 	CodeMethodNotFound         int64 = -32601
 	CodeInvalidParams          int64 = -32602
@@ -105,27 +101,6 @@ type ParticipantNotAdmittedError = endpoint.Error[participantNotAdmittedKind]
 // on timeout or unreachable TaskMaster. Data is the typed TaskRejectedData.
 type TaskRejectedError = endpoint.DataError[taskRejectedKind, TaskRejectedData]
 
-// DispatchNotFoundError is wire error -32025 (DispatchNotFound; default message "Dispatch lease not
-// found"): optional finer-grained alternative to NotFound/Forbidden for unknown dispatch leases
-// (REFERENCE 5.4). The server answers the reference mapping (NotFound or Forbidden) by default;
-// clients must accept both.
-type DispatchNotFoundError = endpoint.Error[dispatchNotFoundKind]
-
-// AgentNotFoundError is wire error -32026 (AgentNotFound; default message "Agent not found"):
-// optional finer-grained alternative to NotFound for unknown agent ids (REFERENCE 5.4); not raised
-// by default.
-type AgentNotFoundError = endpoint.Error[agentNotFoundKind]
-
-// NotAParticipantError is wire error -32027 (NotAParticipant; default message "Not a participant in
-// the conversation"): optional finer-grained alternative to Forbidden for a caller outside the
-// conversation (REFERENCE 5.4); not raised by default.
-type NotAParticipantError = endpoint.Error[notAParticipantKind]
-
-// ConversationNotFoundError is wire error -32028 (ConversationNotFound; default message
-// "Conversation not found"): optional finer-grained alternative to NotFound for unknown
-// conversations (REFERENCE 5.4); not raised by default.
-type ConversationNotFoundError = endpoint.Error[conversationNotFoundKind]
-
 // InvalidRequestError is wire error -32600 (InvalidRequest; default message "Invalid request
 // frame"): the frame is JSON but not a valid JSON-RPC object for its direction (client
 // notifications, arrays/batches, numeric ids, result and error together).
@@ -164,10 +139,6 @@ type (
 	conversationArchivedKind   struct{}
 	participantNotAdmittedKind struct{}
 	taskRejectedKind           struct{}
-	dispatchNotFoundKind       struct{}
-	agentNotFoundKind          struct{}
-	notAParticipantKind        struct{}
-	conversationNotFoundKind   struct{}
 	invalidRequestKind         struct{}
 	methodNotFoundKind         struct{}
 	invalidParamsKind          struct{}
@@ -217,18 +188,6 @@ func (participantNotAdmittedKind) Spec() endpoint.Spec {
 func (taskRejectedKind) Spec() endpoint.Spec {
 	return endpoint.Spec{Code: CodeTaskRejected, Message: "Task request was rejected by the task manager"}
 }
-func (dispatchNotFoundKind) Spec() endpoint.Spec {
-	return endpoint.Spec{Code: CodeDispatchNotFound, Message: "Dispatch lease not found"}
-}
-func (agentNotFoundKind) Spec() endpoint.Spec {
-	return endpoint.Spec{Code: CodeAgentNotFound, Message: "Agent not found"}
-}
-func (notAParticipantKind) Spec() endpoint.Spec {
-	return endpoint.Spec{Code: CodeNotAParticipant, Message: "Not a participant in the conversation"}
-}
-func (conversationNotFoundKind) Spec() endpoint.Spec {
-	return endpoint.Spec{Code: CodeConversationNotFound, Message: "Conversation not found"}
-}
 func (invalidRequestKind) Spec() endpoint.Spec {
 	return endpoint.Spec{Code: CodeInvalidRequest, Message: "Invalid request frame"}
 }
@@ -266,10 +225,6 @@ var registry = endpoint.NewRegistry(
 	endpoint.Plain[conversationArchivedKind](),
 	endpoint.Plain[participantNotAdmittedKind](),
 	endpoint.Typed[taskRejectedKind](Decode[TaskRejectedData]),
-	endpoint.Plain[dispatchNotFoundKind](),
-	endpoint.Plain[agentNotFoundKind](),
-	endpoint.Plain[notAParticipantKind](),
-	endpoint.Plain[conversationNotFoundKind](),
 	endpoint.Plain[invalidRequestKind](),
 	endpoint.Plain[methodNotFoundKind](),
 	endpoint.Plain[invalidParamsKind](),

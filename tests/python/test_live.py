@@ -126,6 +126,9 @@ class LiveTest(unittest.IsolatedAsyncioTestCase):
                 )
             self.assertEqual(nf.exception.code, -32002)
             self.assertIsInstance(nf.exception, mz.MoltZapError)
+            # The server's "Conversation not found" is the finer ConversationNotFoundError.
+            self.assertIsInstance(nf.exception, mz.ConversationNotFoundError)
+            self.assertNotIsInstance(nf.exception, mz.TaskNotFoundError)
 
             # Bob asks to act on the message twice: the TaskMaster grants, then denies.
             verdicts: list[mz.DispatchAdmissionDecision] = []

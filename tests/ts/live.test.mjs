@@ -100,7 +100,8 @@ test("register, claim, task, message, typed errors, TaskMaster grant and deny", 
   // Typed errors: a bogus conversation.
   await assert.rejects(
     a.client.messagesList({ taskId, conversationId: randomUUID() }),
-    (err) => err instanceof mz.MoltZapError && err instanceof mz.NotFoundError && err.code === mz.ErrorCodes.NotFound && !(err instanceof mz.ForbiddenError),
+    (err) => err instanceof mz.MoltZapError && err instanceof mz.NotFoundError && err.code === mz.ErrorCodes.NotFound && !(err instanceof mz.ForbiddenError)
+      && err instanceof mz.ConversationNotFoundError && !(err instanceof mz.TaskNotFoundError),
   );
   // Client-side validation before sending: a malformed id never reaches the wire.
   await assert.rejects(a.client.messagesList({ taskId, conversationId: "nope" }), (err) => err instanceof mz.ValidationError && err.pointer === "/conversationId");

@@ -77,6 +77,15 @@ class ForbiddenError(MoltZapError):
             self.data = None
 
 
+class NotAParticipantError(ForbiddenError):
+    """
+    A ForbiddenError whose message is "Not a participant in this conversation", or the finer
+    code -32027: The caller is not a member of the conversation.
+    """
+
+    DEFAULT_MESSAGE: ClassVar[str] = "Not a participant in this conversation"
+
+
 class NotFoundError(MoltZapError):
     """
     NotFound (-32002, "Not found"): A task, conversation, agent, reply target, contact or
@@ -85,6 +94,54 @@ class NotFoundError(MoltZapError):
 
     CODE: ClassVar[int] = -32002
     DEFAULT_MESSAGE: ClassVar[str] = "Not found"
+
+
+class AgentNotFoundError(NotFoundError):
+    """
+    A NotFoundError whose message is "Agent not found", or the finer code -32026: An agent id
+    names no agent.
+    """
+
+    DEFAULT_MESSAGE: ClassVar[str] = "Agent not found"
+
+
+class ContactNotFoundError(NotFoundError):
+    """A NotFoundError whose message is "Contact not found": The contact edge does not exist."""
+
+    DEFAULT_MESSAGE: ClassVar[str] = "Contact not found"
+
+
+class ConversationNotFoundError(NotFoundError):
+    """
+    A NotFoundError whose message is "Conversation not found", or the finer code -32028: The
+    conversation does not exist (or is not in the task).
+    """
+
+    DEFAULT_MESSAGE: ClassVar[str] = "Conversation not found"
+
+
+class DispatchNotFoundError(NotFoundError):
+    """
+    A NotFoundError whose message is "Dispatch lease not found", or the finer code -32025: The
+    dispatch lease does not exist.
+    """
+
+    DEFAULT_MESSAGE: ClassVar[str] = "Dispatch lease not found"
+
+
+class ReplyTargetNotFoundError(NotFoundError):
+    """
+    A NotFoundError whose message is "Reply target not found": replyToId names no message of the
+    conversation.
+    """
+
+    DEFAULT_MESSAGE: ClassVar[str] = "Reply target not found"
+
+
+class TaskNotFoundError(NotFoundError):
+    """A NotFoundError whose message is "Task not found": The task does not exist."""
+
+    DEFAULT_MESSAGE: ClassVar[str] = "Task not found"
 
 
 class ConflictError(MoltZapError):
@@ -266,48 +323,6 @@ class TaskRejectedError(MoltZapError):
             self.data = None
 
 
-class DispatchNotFoundError(MoltZapError):
-    """
-    DispatchNotFound (-32025, "Dispatch lease not found"): Optional finer-grained alternative to
-    NotFound/Forbidden for unknown dispatch leases (REFERENCE 5.4). The server answers the
-    reference mapping (NotFound or Forbidden) by default; clients must accept both.
-    """
-
-    CODE: ClassVar[int] = -32025
-    DEFAULT_MESSAGE: ClassVar[str] = "Dispatch lease not found"
-
-
-class AgentNotFoundError(MoltZapError):
-    """
-    AgentNotFound (-32026, "Agent not found"): Optional finer-grained alternative to NotFound
-    for unknown agent ids (REFERENCE 5.4); not raised by default.
-    """
-
-    CODE: ClassVar[int] = -32026
-    DEFAULT_MESSAGE: ClassVar[str] = "Agent not found"
-
-
-class NotAParticipantError(MoltZapError):
-    """
-    NotAParticipant (-32027, "Not a participant in the conversation"): Optional finer-grained
-    alternative to Forbidden for a caller outside the conversation (REFERENCE 5.4); not raised
-    by default.
-    """
-
-    CODE: ClassVar[int] = -32027
-    DEFAULT_MESSAGE: ClassVar[str] = "Not a participant in the conversation"
-
-
-class ConversationNotFoundError(MoltZapError):
-    """
-    ConversationNotFound (-32028, "Conversation not found"): Optional finer-grained alternative
-    to NotFound for unknown conversations (REFERENCE 5.4); not raised by default.
-    """
-
-    CODE: ClassVar[int] = -32028
-    DEFAULT_MESSAGE: ClassVar[str] = "Conversation not found"
-
-
 class InvalidRequestError(MoltZapError):
     """
     InvalidRequest (-32600, "Invalid request frame"): The frame is JSON but not a valid JSON-RPC
@@ -360,7 +375,11 @@ class ParseError(MoltZapError):
 ERRORS: dict[int, type[MoltZapError]] = {
     -32000: UnauthorizedError,
     -32001: ForbiddenError,
+    -32027: NotAParticipantError,
     -32002: NotFoundError,
+    -32026: AgentNotFoundError,
+    -32028: ConversationNotFoundError,
+    -32025: DispatchNotFoundError,
     -32003: ConflictError,
     -32004: RateLimitedError,
     -32005: NotInContactsError,
@@ -372,22 +391,29 @@ ERRORS: dict[int, type[MoltZapError]] = {
     -32022: ConversationArchivedError,
     -32023: ParticipantNotAdmittedError,
     -32024: TaskRejectedError,
-    -32025: DispatchNotFoundError,
-    -32026: AgentNotFoundError,
-    -32027: NotAParticipantError,
-    -32028: ConversationNotFoundError,
     -32600: InvalidRequestError,
     -32601: MethodNotFoundError,
     -32602: InvalidParamsError,
     -32603: InternalError,
     -32700: ParseError,
 }
-"""The error classes by code."""
+"""The error classes by code (finer codes of a refinement included)."""
+
+REFINEMENTS: dict[tuple[int, str], type[MoltZapError]] = {
+    (-32001, "Not a participant in this conversation"): NotAParticipantError,
+    (-32002, "Agent not found"): AgentNotFoundError,
+    (-32002, "Contact not found"): ContactNotFoundError,
+    (-32002, "Conversation not found"): ConversationNotFoundError,
+    (-32002, "Dispatch lease not found"): DispatchNotFoundError,
+    (-32002, "Reply target not found"): ReplyTargetNotFoundError,
+    (-32002, "Task not found"): TaskNotFoundError,
+}
+"""The finer-grained error classes by (code, message) of the error they refine."""
 
 
 def error_from_wire(raw: RawError) -> MoltZapError:
     """Return the exception of a received error object (RpcServerError for unknown codes)."""
-    cls = ERRORS.get(raw.code)
+    cls = REFINEMENTS.get((raw.code, raw.message)) or ERRORS.get(raw.code)
     if cls is None:
         return RpcServerError(raw.code, raw.message, raw.data)
     err = cls(raw.message)
@@ -400,10 +426,18 @@ __all__ = [
     "MoltZapError",
     "RpcServerError",
     "ERRORS",
+    "REFINEMENTS",
     "error_from_wire",
     "UnauthorizedError",
     "ForbiddenError",
+    "NotAParticipantError",
     "NotFoundError",
+    "AgentNotFoundError",
+    "ContactNotFoundError",
+    "ConversationNotFoundError",
+    "DispatchNotFoundError",
+    "ReplyTargetNotFoundError",
+    "TaskNotFoundError",
     "ConflictError",
     "RateLimitedError",
     "NotInContactsError",
@@ -415,10 +449,6 @@ __all__ = [
     "ConversationArchivedError",
     "ParticipantNotAdmittedError",
     "TaskRejectedError",
-    "DispatchNotFoundError",
-    "AgentNotFoundError",
-    "NotAParticipantError",
-    "ConversationNotFoundError",
     "InvalidRequestError",
     "MethodNotFoundError",
     "InvalidParamsError",

@@ -27,10 +27,6 @@ export const ErrorCodes = {
   ConversationArchived: -32022,
   ParticipantNotAdmitted: -32023,
   TaskRejected: -32024,
-  DispatchNotFound: -32025,
-  AgentNotFound: -32026,
-  NotAParticipant: -32027,
-  ConversationNotFound: -32028,
   InvalidRequest: -32600,
   MethodNotFound: -32601,
   InvalidParams: -32602,
@@ -73,6 +69,17 @@ export class ForbiddenError extends MoltZapError {
 }
 
 /**
+ * NotAParticipantError is a ForbiddenError (-32001) whose message is "Not a participant in this
+ * conversation", or the finer code -32027. The caller is not a member of the conversation.
+ */
+export class NotAParticipantError extends ForbiddenError {
+  constructor(message: string = "Not a participant in this conversation", data?: ForbiddenData) {
+    super(message, data);
+    this.name = "NotAParticipantError";
+  }
+}
+
+/**
  * NotFoundError is wire error -32002 (NotFound; default message "Not found"). A task, conversation,
  * agent, reply target, contact or dispatch lease does not exist.
  */
@@ -83,6 +90,72 @@ export class NotFoundError extends MoltZapError {
   constructor(message: string = "Not found") {
     super(-32002, message);
     this.name = "NotFoundError";
+  }
+}
+
+/**
+ * AgentNotFoundError is a NotFoundError (-32002) whose message is "Agent not found", or the finer
+ * code -32026. An agent id names no agent.
+ */
+export class AgentNotFoundError extends NotFoundError {
+  constructor(message: string = "Agent not found") {
+    super(message);
+    this.name = "AgentNotFoundError";
+  }
+}
+
+/**
+ * ContactNotFoundError is a NotFoundError (-32002) whose message is "Contact not found". The
+ * contact edge does not exist.
+ */
+export class ContactNotFoundError extends NotFoundError {
+  constructor(message: string = "Contact not found") {
+    super(message);
+    this.name = "ContactNotFoundError";
+  }
+}
+
+/**
+ * ConversationNotFoundError is a NotFoundError (-32002) whose message is "Conversation not found",
+ * or the finer code -32028. The conversation does not exist (or is not in the task).
+ */
+export class ConversationNotFoundError extends NotFoundError {
+  constructor(message: string = "Conversation not found") {
+    super(message);
+    this.name = "ConversationNotFoundError";
+  }
+}
+
+/**
+ * DispatchNotFoundError is a NotFoundError (-32002) whose message is "Dispatch lease not found", or
+ * the finer code -32025. The dispatch lease does not exist.
+ */
+export class DispatchNotFoundError extends NotFoundError {
+  constructor(message: string = "Dispatch lease not found") {
+    super(message);
+    this.name = "DispatchNotFoundError";
+  }
+}
+
+/**
+ * ReplyTargetNotFoundError is a NotFoundError (-32002) whose message is "Reply target not found".
+ * replyToId names no message of the conversation.
+ */
+export class ReplyTargetNotFoundError extends NotFoundError {
+  constructor(message: string = "Reply target not found") {
+    super(message);
+    this.name = "ReplyTargetNotFoundError";
+  }
+}
+
+/**
+ * TaskNotFoundError is a NotFoundError (-32002) whose message is "Task not found". The task does
+ * not exist.
+ */
+export class TaskNotFoundError extends NotFoundError {
+  constructor(message: string = "Task not found") {
+    super(message);
+    this.name = "TaskNotFoundError";
   }
 }
 
@@ -255,67 +328,6 @@ export class TaskRejectedError extends MoltZapError {
 }
 
 /**
- * DispatchNotFoundError is wire error -32025 (DispatchNotFound; default message "Dispatch lease not
- * found"). Optional finer-grained alternative to NotFound/Forbidden for unknown dispatch leases
- * (REFERENCE 5.4). The server answers the reference mapping (NotFound or Forbidden) by default;
- * clients must accept both.
- */
-export class DispatchNotFoundError extends MoltZapError {
-  /** The error's wire code. */
-  static readonly code = -32025;
-  declare readonly code: -32025;
-  constructor(message: string = "Dispatch lease not found") {
-    super(-32025, message);
-    this.name = "DispatchNotFoundError";
-  }
-}
-
-/**
- * AgentNotFoundError is wire error -32026 (AgentNotFound; default message "Agent not found").
- * Optional finer-grained alternative to NotFound for unknown agent ids (REFERENCE 5.4); not raised
- * by default.
- */
-export class AgentNotFoundError extends MoltZapError {
-  /** The error's wire code. */
-  static readonly code = -32026;
-  declare readonly code: -32026;
-  constructor(message: string = "Agent not found") {
-    super(-32026, message);
-    this.name = "AgentNotFoundError";
-  }
-}
-
-/**
- * NotAParticipantError is wire error -32027 (NotAParticipant; default message "Not a participant in
- * the conversation"). Optional finer-grained alternative to Forbidden for a caller outside the
- * conversation (REFERENCE 5.4); not raised by default.
- */
-export class NotAParticipantError extends MoltZapError {
-  /** The error's wire code. */
-  static readonly code = -32027;
-  declare readonly code: -32027;
-  constructor(message: string = "Not a participant in the conversation") {
-    super(-32027, message);
-    this.name = "NotAParticipantError";
-  }
-}
-
-/**
- * ConversationNotFoundError is wire error -32028 (ConversationNotFound; default message
- * "Conversation not found"). Optional finer-grained alternative to NotFound for unknown
- * conversations (REFERENCE 5.4); not raised by default.
- */
-export class ConversationNotFoundError extends MoltZapError {
-  /** The error's wire code. */
-  static readonly code = -32028;
-  declare readonly code: -32028;
-  constructor(message: string = "Conversation not found") {
-    super(-32028, message);
-    this.name = "ConversationNotFoundError";
-  }
-}
-
-/**
  * InvalidRequestError is wire error -32600 (InvalidRequest; default message "Invalid request
  * frame"). The frame is JSON but not a valid JSON-RPC object for its direction (client
  * notifications, arrays/batches, numeric ids, result and error together).
@@ -405,9 +417,24 @@ export function errorFromWire(w: WireError): MoltZapError {
     case -32000:
       return new UnauthorizedError(w.message);
     case -32001:
+      if (w.message === "Not a participant in this conversation") return new NotAParticipantError(w.message, dataOf(w.data, readForbiddenData));
       return new ForbiddenError(w.message, dataOf(w.data, readForbiddenData));
+    case -32027:
+      return new NotAParticipantError(w.message, dataOf(w.data, readForbiddenData));
     case -32002:
+      if (w.message === "Agent not found") return new AgentNotFoundError(w.message);
+      if (w.message === "Contact not found") return new ContactNotFoundError(w.message);
+      if (w.message === "Conversation not found") return new ConversationNotFoundError(w.message);
+      if (w.message === "Dispatch lease not found") return new DispatchNotFoundError(w.message);
+      if (w.message === "Reply target not found") return new ReplyTargetNotFoundError(w.message);
+      if (w.message === "Task not found") return new TaskNotFoundError(w.message);
       return new NotFoundError(w.message);
+    case -32026:
+      return new AgentNotFoundError(w.message);
+    case -32028:
+      return new ConversationNotFoundError(w.message);
+    case -32025:
+      return new DispatchNotFoundError(w.message);
     case -32003:
       return new ConflictError(w.message);
     case -32004:
@@ -430,14 +457,6 @@ export function errorFromWire(w: WireError): MoltZapError {
       return new ParticipantNotAdmittedError(w.message);
     case -32024:
       return new TaskRejectedError(w.message, dataOf(w.data, readTaskRejectedData));
-    case -32025:
-      return new DispatchNotFoundError(w.message);
-    case -32026:
-      return new AgentNotFoundError(w.message);
-    case -32027:
-      return new NotAParticipantError(w.message);
-    case -32028:
-      return new ConversationNotFoundError(w.message);
     case -32600:
       return new InvalidRequestError(w.message);
     case -32601:
