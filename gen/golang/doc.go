@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/dave/jennifer/jen"
+	"github.com/moltzap/moltzap-go/gen"
 )
 
 // docWidth is the column doc comments are wrapped at (counting the "// " prefix).
@@ -46,30 +47,10 @@ func isLowerable(word string) bool {
 // comment renders text as a doc comment wrapped at docWidth columns (indent is the number of
 // tabs the comment is indented by, counted as 4 columns each).
 func comment(text string, indent int) *jen.Statement {
-	lines := wrap(text, docWidth-3-4*indent)
+	lines := gen.Wrap(text, docWidth-3-4*indent)
 	s := jen.Comment(lines[0])
 	for _, l := range lines[1:] {
 		s = s.Line().Comment(l)
 	}
 	return s
-}
-
-// wrap breaks text into lines of at most width columns at spaces; a word longer than width
-// stays whole on its own line.
-func wrap(text string, width int) []string {
-	words := strings.Fields(text)
-	if len(words) == 0 {
-		return []string{""}
-	}
-	var lines []string
-	line := words[0]
-	for _, w := range words[1:] {
-		if len(line)+1+len(w) > width {
-			lines = append(lines, line)
-			line = w
-			continue
-		}
-		line += " " + w
-	}
-	return append(lines, line)
 }

@@ -140,7 +140,7 @@ func docstring(indent, text string) string {
 	}
 	text = strings.ReplaceAll(text, `\`, `\\`)
 	text = strings.ReplaceAll(text, `"""`, `\"\"\"`)
-	lines := wrap(text, 96-len(indent))
+	lines := gen.Wrap(text, 96-len(indent))
 	if len(lines) == 1 && len(lines[0])+len(indent)+6 <= 100 {
 		return indent + `"""` + strings.TrimSuffix(lines[0], `"`) + trailingQuoteFix(lines[0]) + `"""` + "\n"
 	}
@@ -163,33 +163,6 @@ func trailingQuoteFix(line string) string {
 		return `\"`
 	}
 	return ""
-}
-
-func wrap(text string, width int) []string {
-	var out []string
-	for _, para := range strings.Split(text, "\n") {
-		words := strings.Fields(para)
-		if len(words) == 0 {
-			out = append(out, "")
-			continue
-		}
-		line := words[0]
-		for _, w := range words[1:] {
-			if len(line)+1+len(w) > width {
-				out = append(out, line)
-				line = w
-				continue
-			}
-			line += " " + w
-		}
-		out = append(out, line)
-	}
-	return out
-}
-
-// pointerKey escapes a property name for a JSON pointer (RFC 6901).
-func pointerKey(s string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
 }
 
 // pyPattern translates an ECMA-262/RE2 pattern (as the lint keeps them) to Python's re: '$'

@@ -232,7 +232,7 @@ func (e *emitter) structBody(t *gen.Type) string {
 	fmt.Fprintf(&b, "    return %s(\n", e.names[t])
 	for _, f := range t.Fields {
 		k := quote(f.JSONName)
-		ptr := `p + ` + quote("/"+pointerKey(f.JSONName))
+		ptr := `p + ` + quote("/"+gen.EscapePointer(f.JSONName))
 		r := e.reader(f.Type)
 		val := fmt.Sprintf("%s(o[%s], %s)", r, k, ptr)
 		if f.Nullable {

@@ -157,23 +157,7 @@ func (p *printer) doc(indent, text string) {
 	if text == "" {
 		return
 	}
-	var lines []string
-	for _, para := range strings.Split(text, "\n") {
-		words := strings.Fields(para)
-		cur := ""
-		for _, w := range words {
-			if cur != "" && len(indent)+3+len(cur)+1+len(w) > 100 {
-				lines = append(lines, cur)
-				cur = w
-				continue
-			}
-			if cur != "" {
-				cur += " "
-			}
-			cur += w
-		}
-		lines = append(lines, cur)
-	}
+	lines := gen.Wrap(text, 100-3-len(indent))
 	if len(lines) == 1 && len(indent)+len(lines[0])+7 <= 100 {
 		p.line(indent + "/** " + lines[0] + " */")
 		return
