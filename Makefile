@@ -3,7 +3,7 @@ GO ?= go
 DATA ?= ./moltzap-data
 ADDR ?= 127.0.0.1:8080
 
-.PHONY: all build run test test-short quickstart lang-test generate check-generated lint vet fmt-check bench
+.PHONY: all build run test test-short quickstart lang-test staticcheck tidy-check generate check-generated lint vet fmt-check bench
 
 all: build
 
@@ -30,7 +30,19 @@ vet:
 lint:
 	$(GO) run ./cmd/moltzapgen lint schema
 
-test: check-generated fmt-check vet lint
+# staticcheck comes from the Go module proxy; installed on first use.
+STATICCHECK_VERSION ?= v0.8.2
+STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
+
+staticcheck:
+	@test -x $(STATICCHECK) || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	$(STATICCHECK) ./...
+
+# go.mod and go.sum must be tidy.
+tidy-check:
+	$(GO) mod tidy -diff
+
+test: check-generated fmt-check vet lint tidy-check staticcheck
 	$(GO) test -race -count=1 -timeout 12m ./...
 	bash scripts/quickstart-test.sh
 	bash scripts/lang-test.sh

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path"
 	"sort"
 	"strings"
 
@@ -104,5 +103,3 @@ func hasProblemFor(ps Problems, file string) bool {
 	return false
 }
 
-// displayName joins the directory and file for messages.
-func (s *Sources) displayName(file string) string { return path.Join(s.Dir, file) }

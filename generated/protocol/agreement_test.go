@@ -30,7 +30,6 @@ type edit struct {
 	value   string // raw JSON replacing the value at ptr ("" keeps it)
 	prefix  string // raw members inserted first in the object at ptr
 	suffix  string // raw members appended to the object at ptr
-	compact bool
 }
 
 // render writes v as JSON with sorted keys, applying ed.

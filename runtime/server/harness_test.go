@@ -30,9 +30,6 @@ type env struct {
 	ws   string
 }
 
-// anyVersion is a protocol range that brackets every server version.
-var anyVersion = map[string]string{"minProtocol": "0", "maxProtocol": "9999.9999.9999"}
-
 func newEnv(t *testing.T, mod ...func(*server.Config)) *env {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), t.TempDir())

@@ -29,9 +29,9 @@ func TestCatchUpDeliversMissedMessagesOnce(t *testing.T) {
 	conn.Reconnect()
 
 	want := append(append(ids(seen...), string(live.ID)), ids(missed...)...)
-	got := rec.waitFor(t, len(want))
+	rec.waitFor(t, len(want))
 	time.Sleep(50 * time.Millisecond) // nothing else may follow
-	got = rec.ids()
+	got := rec.ids()
 	if len(got) != len(want) {
 		t.Fatalf("delivered %d messages, want %d", len(got), len(want))
 	}
