@@ -10,8 +10,11 @@ all: build
 build:
 	$(GO) build -o bin/ ./cmd/...
 
+# A built binary, not `go run`, so that Ctrl-C reaches the server itself: it shuts down
+# cleanly and make exits 0.
 run:
-	$(GO) run ./cmd/moltzap-server --addr $(ADDR) --data $(DATA)
+	$(GO) build -o bin/moltzap-server ./cmd/moltzap-server
+	exec ./bin/moltzap-server --addr $(ADDR) --data $(DATA)
 
 generate:
 	$(GO) generate ./...
