@@ -33,21 +33,35 @@ const busyTimeoutMs = 10000
 
 // Store is a store.Store backed by a SQLite database file.
 type Store struct {
-	w  *sql.DB // exactly one connection: every write transaction
-	r  *sql.DB // query-only connections for reads
-	st *stmts  // prepared hot-path statements
+	w    *sql.DB  // exactly one connection: every write transaction
+	r    *sql.DB  // query-only connections for reads
+	st   *stmts   // prepared hot-path statements
+	lock *os.File // the data directory's lock, held until Close
 }
 
 var _ store.Store = (*Store)(nil)
 
-// Open creates dir if needed, opens (or creates) dir/moltzap.db and applies
-// the pending migrations.
+// Open creates dir if needed, locks it (a second Open of the same directory, in this or
+// another process, fails with ErrLocked naming the holder), opens (or creates)
+// dir/moltzap.db and applies the pending migrations.
 func Open(ctx context.Context, dir string) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("sqlite store: create directory: %w", err)
 	}
-	path := filepath.Join(dir, FileName)
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite store: %w", err)
+	}
+	s, err := open(ctx, filepath.Join(dir, FileName))
+	if err != nil {
+		return nil, errors.Join(err, lock.Close())
+	}
+	s.lock = lock
+	return s, nil
+}
 
+// open opens the pools on the database file path and applies the migrations.
+func open(ctx context.Context, path string) (*Store, error) {
 	w, err := openPool(ctx, path, false, 1)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: open write pool: %w", err)
@@ -100,7 +114,11 @@ func (s *Store) Close() error {
 	serr := s.st.close()
 	rerr := s.r.Close()
 	werr := s.w.Close()
-	if err := errors.Join(serr, rerr, werr); err != nil {
+	var lerr error
+	if s.lock != nil {
+		lerr = s.lock.Close() // after the last connection: the next Open may start at once
+	}
+	if err := errors.Join(serr, rerr, werr, lerr); err != nil {
 		return fmt.Errorf("sqlite store: close: %w", err)
 	}
 	return nil

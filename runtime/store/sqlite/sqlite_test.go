@@ -144,6 +144,11 @@ func TestDurableWithoutClose(t *testing.T) {
 	if err != nil {
 		t.Fatalf("AppendMessage: %v", err)
 	}
+	// A crashed process's flock is released by the kernel; its connections are simply gone.
+	if err := s.lock.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s.lock = nil
 	other, err := Open(ctx, dir)
 	if err != nil {
 		t.Fatalf("second Open: %v", err)
