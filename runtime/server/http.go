@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/moltzap/moltzap-go/generated/protocol"
 	"github.com/moltzap/moltzap-go/runtime/store"
+	"github.com/moltzap/moltzap-go/runtime/transport"
 )
 
 // maxBodyBytes bounds registration request bodies.
@@ -269,6 +270,16 @@ func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request, name protocol
 		s.log.Error("rotate agent key", "name", name, "err", err)
 		fail(w, http.StatusInternalServerError, "Registration failed", "")
 	default:
+		s.revokeSessions(a.ID)
 		writeJSON(w, http.StatusOK, registerResponse{AgentID: a.ID, APIKey: key.Full, ClaimToken: a.ClaimToken, ClaimURL: claimURL(r)})
+	}
+}
+
+// revokeSessions closes the sockets of an agent whose key was just rotated: they were
+// authenticated with the old key (1008 "credentials revoked").
+func (s *Server) revokeSessions(agentID protocol.AgentID) {
+	for _, c := range s.conns.ofAgent(agentID) {
+		s.log.Info("closing a socket authenticated with a rotated key", "conn", c.id, "agent", agentID)
+		go func() { _ = c.ws.Close(transport.ClosePolicyViolation, "credentials revoked") }()
 	}
 }
