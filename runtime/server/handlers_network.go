@@ -99,12 +99,9 @@ func (h handlers) PresenceSubscribe(ctx context.Context, c *Conn, p protocol.Pre
 }
 
 // invisible returns the ids outside the caller's visibility set (the agents/list set:
-// itself, its siblings and the agents of accepted contacts of its owner). Without a contact
-// policy every agent is visible.
+// itself, its siblings and the agents of accepted contacts of its owner). The check applies
+// with or without a contact policy (REFERENCE 9.3.3 and 14): presence is not public.
 func (s *Server) invisible(ctx context.Context, c *Conn, ids []protocol.AgentID) ([]protocol.AgentID, error) {
-	if !s.cfg.ContactPolicy {
-		return nil, nil
-	}
 	self, owner := c.AgentID(), c.Owner()
 	var others []protocol.AgentID
 	for _, id := range ids {

@@ -158,10 +158,20 @@ func TestOversizeFrameClosesWith1009(t *testing.T) {
 	}
 }
 
-func TestPresenceSubscribeOpenWithoutContactPolicy(t *testing.T) {
+// TestPresenceVisibilityWithoutContactPolicy: presence/subscribe checks visibility even
+// without --contact-policy: strangers are refused with -32005, siblings are watched.
+func TestPresenceVisibilityWithoutContactPolicy(t *testing.T) {
 	e := newEnv(t)
-	a, b := e.register("alice"), e.register("bob") // unclaimed strangers
+	owner := "7d0c7a52-0f7e-4b54-9d4c-1f0000000002"
+	a, b, stranger := e.register("alice"), e.register("bob"), e.register("eve")
+	e.claim(a, owner)
+	e.claim(b, owner)
 	pa := e.connectAs(a)
+	werr := pa.wantError("presence/subscribe", map[string]any{"agentIds": []string{stranger.ID}}, -32005)
+	var data protocol.NotInContactsData
+	if json.Unmarshal(werr.Data, &data) != nil || len(data.AgentIDs) != 1 || string(data.AgentIDs[0]) != stranger.ID {
+		t.Fatalf("refused data %s", werr.Data)
+	}
 	var res protocol.PresenceSubscribeResult
 	pa.mustCall("presence/subscribe", map[string]any{"agentIds": []string{b.ID}}, &res)
 	if len(res.Statuses) != 1 || res.Statuses[0].Status != protocol.PresenceStatusOffline {
