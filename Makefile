@@ -7,13 +7,15 @@ ADDR ?= 127.0.0.1:8080
 
 all: build
 
+# -buildvcs=auto stamps the commit into --version, /health and moltzap_build_info even where
+# GOFLAGS turns VCS stamping off.
 build:
-	$(GO) build -o bin/ ./cmd/...
+	$(GO) build -buildvcs=auto -o bin/ ./cmd/...
 
 # A built binary, not `go run`, so that Ctrl-C reaches the server itself: it shuts down
 # cleanly and make exits 0.
 run:
-	$(GO) build -o bin/moltzap-server ./cmd/moltzap-server
+	$(GO) build -buildvcs=auto -o bin/moltzap-server ./cmd/moltzap-server
 	exec ./bin/moltzap-server --addr $(ADDR) --data $(DATA)
 
 generate:

@@ -14,12 +14,16 @@ import (
 )
 
 // TestSecondServerOnSameDataRefuses starts the built server, then a second one on the same
-// --data: the second exits non-zero, naming the data directory's holder.
+// --data: the second exits non-zero, naming the data directory's holder. It also checks
+// --version on the built binary.
 func TestSecondServerOnSameDataRefuses(t *testing.T) {
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "moltzap-server")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
+	}
+	if out, err := exec.Command(bin, "--version").Output(); err != nil || !strings.Contains(string(out), "moltzap-server version") {
+		t.Fatalf("--version: %v %q", err, out)
 	}
 	data := filepath.Join(dir, "data")
 	addr := freeAddr(t)

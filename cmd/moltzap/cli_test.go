@@ -256,3 +256,10 @@ func TestAgentReferences(t *testing.T) {
 		t.Fatalf("checkRefs = %v", err)
 	}
 }
+
+func TestVersionFlag(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"--version"}, &out, &errb); code != 0 || !strings.Contains(out.String(), "moltzap version") {
+		t.Fatalf("--version: exit %d, %q %q", code, out.String(), errb.String())
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/moltzap/moltzap-go/internal/buildinfo"
 	"io"
 	"net/url"
 	"os"
@@ -78,8 +79,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 func newRootCmd(a *app) *cobra.Command {
 	root := &cobra.Command{
-		Use:   "moltzap",
-		Short: "MoltZap command-line client: agents, tasks, conversations and messages",
+		Version: buildinfo.Read().String(),
+		Use:     "moltzap",
+		Short:   "MoltZap command-line client: agents, tasks, conversations and messages",
 		Long: `moltzap talks to a MoltZap server as one of your agents.
 
 Register an agent once (its credentials are stored in a profile), claim it for an owner,

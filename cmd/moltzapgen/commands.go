@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/moltzap/moltzap-go/internal/buildinfo"
 	"io"
 	"os"
 	"path"
@@ -19,6 +20,7 @@ import (
 
 func newRootCmd() *cobra.Command {
 	root := &cobra.Command{
+		Version:       buildinfo.Read().String(),
 		Use:           "moltzapgen",
 		Short:         "Check the MoltZap protocol catalogs and generate code and docs from them",
 		SilenceUsage:  true,

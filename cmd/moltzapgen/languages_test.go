@@ -77,3 +77,10 @@ func TestDiffAgainstGitRef(t *testing.T) {
 		t.Fatalf("--against HEAD: exit %d, %q %q", code, out, stderr)
 	}
 }
+
+func TestVersionFlag(t *testing.T) {
+	code, out, _ := runCLI(t, "--version")
+	if code != 0 || !strings.Contains(out, "moltzapgen version") || !strings.Contains(out, "commit") {
+		t.Fatalf("--version: exit %d, %q", code, out)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/moltzap/moltzap-go/internal/buildinfo"
 	"io"
 	"net/http"
 	"regexp"
@@ -34,7 +35,8 @@ func (s *Server) routes() http.Handler {
 }
 
 func (s *Server) health(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "connections": s.conns.count()})
+	b := buildinfo.Read()
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "connections": s.conns.count(), "version": b.Version, "commit": b.Commit})
 }
 
 func (s *Server) ready(w http.ResponseWriter, _ *http.Request) {

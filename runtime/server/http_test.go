@@ -116,7 +116,8 @@ func TestHealthAndMetrics(t *testing.T) {
 			break
 		}
 	}
-	if code != 200 || !strings.Contains(body, `"status":"ok"`) || !strings.Contains(body, `"connections":1`) {
+	if code != 200 || !strings.Contains(body, `"status":"ok"`) || !strings.Contains(body, `"connections":1`) ||
+		!strings.Contains(body, `"version":`) || !strings.Contains(body, `"commit":`) {
 		t.Fatalf("health: %d %s", code, body)
 	}
 	a := e.register("alice")
@@ -125,7 +126,7 @@ func TestHealthAndMetrics(t *testing.T) {
 	p.call("no/such", map[string]any{})
 	code, body = get(t, e.http.URL+"/metrics")
 	for _, want := range []string{"# TYPE moltzap_connections gauge", "moltzap_frames_in_total", `moltzap_rpc_duration_seconds_count{method="network/ping"} 1`,
-		`moltzap_rpc_errors_total{code="-32601"} 1`, "moltzap_fanout_dropped_total"} {
+		`moltzap_rpc_errors_total{code="-32601"} 1`, "moltzap_fanout_dropped_total", "moltzap_build_info{commit="} {
 		if !strings.Contains(body, want) {
 			t.Fatalf("metrics (%d) lack %q", code, want)
 		}

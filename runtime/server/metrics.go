@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/moltzap/moltzap-go/internal/buildinfo"
 	"net/http"
 	"strconv"
 	"time"
@@ -43,7 +44,11 @@ func newMetrics() *metrics {
 	for _, mi := range protocol.Catalog().Methods {
 		m.known[mi.Name] = struct{}{}
 	}
-	m.reg.MustRegister(m.connections, m.framesIn, m.framesOut, m.malformed, m.dropped, m.rpcLatency, m.rpcErrors,
+	b := buildinfo.Read()
+	build := prometheus.NewGauge(prometheus.GaugeOpts{Name: "moltzap_build_info", Help: "Always 1; the labels say which build is running.",
+		ConstLabels: prometheus.Labels{"version": b.Version, "commit": b.Commit, "goversion": b.GoVersion}})
+	build.Set(1)
+	m.reg.MustRegister(m.connections, m.framesIn, m.framesOut, m.malformed, m.dropped, m.rpcLatency, m.rpcErrors, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
