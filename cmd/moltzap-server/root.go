@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/moltzap/moltzap-go/internal/buildinfo"
 	"io"
 	"log/slog"
 	"net"
@@ -39,6 +40,8 @@ type options struct {
 	contactPolicy                                bool
 	limits                                       server.Limits
 	hookTimeout, leaseTTL, shutdownTimeout       time.Duration
+	authTimeout                                  time.Duration
+	authAttempts, unauthRequests, authFailures   int
 	readLimit                                    int64
 	writeQueue                                   int
 }
@@ -46,6 +49,7 @@ type options struct {
 func newRootCmd() *cobra.Command {
 	var o options
 	cmd := &cobra.Command{
+		Version:       buildinfo.Read().String(),
 		Use:           "moltzap-server",
 		Short:         "Run a MoltZap server (WebSocket JSON-RPC at /ws) on its embedded SQLite store",
 		Args:          cobra.NoArgs,
@@ -69,7 +73,7 @@ func newRootCmd() *cobra.Command {
 	f.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen address (host:port)")
 	f.StringVar(&o.data, "data", "./moltzap-data", "directory of the embedded SQLite store")
 	f.StringVar(&o.adminSecret, "admin-secret", "", "registration secret: requires an invite code and enables /api/v1/admin/register-agent")
-	f.BoolVar(&o.contactPolicy, "contact-policy", false, "require owners to be contacts for task invitations and presence subscriptions")
+	f.BoolVar(&o.contactPolicy, "contact-policy", false, "require owners to be contacts for task invitations (presence is always limited to visible agents)")
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.StringVar(&o.logFormat, "log-format", "auto", "log format: auto (text on a terminal, JSON otherwise), text, json")
 	f.IntVar(&o.limits.MessagesPerMinute, "messages-per-minute", 60, "messages/send allowed per agent per minute")
@@ -78,6 +82,10 @@ func newRootCmd() *cobra.Command {
 	f.DurationVar(&o.limits.HeartbeatInterval, "heartbeat", 30*time.Second, "WebSocket ping interval; 3 missed intervals close the socket")
 	f.Int64Var(&o.readLimit, "read-limit", 1<<20, "largest accepted WebSocket message in bytes (bigger closes with 1009)")
 	f.IntVar(&o.writeQueue, "write-queue", 256, "outbound messages queued per connection before it is closed as a slow consumer")
+	f.DurationVar(&o.authTimeout, "auth-timeout", 10*time.Second, "close a socket that has not completed network/connect within this time (1008)")
+	f.IntVar(&o.authAttempts, "auth-max-attempts", 10, "network/connect attempts allowed per socket before it is closed (1008)")
+	f.IntVar(&o.unauthRequests, "unauth-max-requests", 32, "requests allowed per socket before it authenticates; more close it (1008)")
+	f.IntVar(&o.authFailures, "auth-failures-per-minute", 60, "failed network/connect allowed per remote IP per minute (-32004 beyond)")
 	f.DurationVar(&o.hookTimeout, "hook-timeout", 5*time.Second, "default TaskMaster callback timeout")
 	f.DurationVar(&o.leaseTTL, "lease-ttl", 90*time.Second, "default dispatch lease timeout")
 	f.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown may take")
@@ -123,13 +131,14 @@ func (o options) validate() error {
 		return fmt.Errorf("--log-format %q: want auto, text or json", o.logFormat)
 	}
 	for name, v := range map[string]int{"--messages-per-minute": o.limits.MessagesPerMinute, "--requests-per-minute": o.limits.RequestsPerMinute,
-		"--max-group-participants": o.limits.MaxGroupParticipants, "--write-queue": o.writeQueue} {
+		"--max-group-participants": o.limits.MaxGroupParticipants, "--write-queue": o.writeQueue,
+		"--auth-max-attempts": o.authAttempts, "--unauth-max-requests": o.unauthRequests, "--auth-failures-per-minute": o.authFailures} {
 		if v <= 0 {
 			return fmt.Errorf("%s must be positive, got %d", name, v)
 		}
 	}
 	for name, v := range map[string]time.Duration{"--heartbeat": o.limits.HeartbeatInterval, "--hook-timeout": o.hookTimeout,
-		"--lease-ttl": o.leaseTTL, "--shutdown-timeout": o.shutdownTimeout} {
+		"--lease-ttl": o.leaseTTL, "--shutdown-timeout": o.shutdownTimeout, "--auth-timeout": o.authTimeout} {
 		if v <= 0 {
 			return fmt.Errorf("%s must be positive, got %s", name, v)
 		}
@@ -180,6 +189,7 @@ func serve(ctx context.Context, o options, logOut io.Writer) error {
 	srv, err := server.New(server.Config{
 		AdminSecret: o.adminSecret, ContactPolicy: o.contactPolicy, Limits: o.limits, ReadLimit: o.readLimit, WriteQueueLen: o.writeQueue,
 		HookTimeout: o.hookTimeout, LeaseTTL: o.leaseTTL, Logger: log,
+		AuthTimeout: o.authTimeout, MaxAuthAttempts: o.authAttempts, MaxUnauthRequests: o.unauthRequests, AuthFailuresPerMinute: o.authFailures,
 	}, st)
 	if err != nil {
 		return err

@@ -31,12 +31,29 @@ type Config struct {
 	// /api/v1/admin/register-agent.
 	AdminSecret string
 	// ContactPolicy turns on the in-process contact policy (REFERENCE 15.6): task invitations
-	// and presence subscriptions then require both agents' owners to be the same user or
-	// accepted contacts (-32005 otherwise). Off by default: every agent may invite and watch
-	// every other agent.
+	// then require both agents' owners to be the same user or accepted contacts (-32005
+	// otherwise). Off by default: every agent may invite every other agent. Presence
+	// subscriptions are limited to the caller's visibility set either way.
 	ContactPolicy bool
 	// Limits are enforced and advertised.
 	Limits Limits
+	// AuthTimeout is how long a socket may stay open without completing network/connect
+	// (10 s); it is then closed with 1008 "authentication timeout", whatever else it sends
+	// (answering pings does not extend it).
+	AuthTimeout time.Duration
+	// MaxAuthAttempts is how many network/connect attempts a socket may make before it
+	// authenticates (10); the next attempt closes it with 1008 "too many failed
+	// authentication attempts".
+	MaxAuthAttempts int
+	// MaxUnauthRequests is how many requests of any method a socket may send before it
+	// authenticates (32); the next one closes it with 1008 "too many unauthenticated
+	// requests".
+	MaxUnauthRequests int
+	// AuthFailuresPerMinute is the token bucket of failed network/connect attempts per remote
+	// IP address (60 a minute, bursts of as many). While it is empty every network/connect
+	// from that address is answered -32004 RateLimited with data.retryAfterMs, before any
+	// credential is looked up.
+	AuthFailuresPerMinute int
 	// ReadLimit is the largest accepted WebSocket message (1 MiB); bigger closes with 1009.
 	ReadLimit int64
 	// WriteQueueLen bounds each connection's outbound queue (messages).
@@ -67,6 +84,10 @@ func (c Config) withDefaults() Config {
 	setDur(&l.HeartbeatInterval, 30*time.Second)
 	setInt(&l.MessagesPerMinute, 60)
 	setInt(&l.RequestsPerMinute, 120)
+	setDur(&c.AuthTimeout, 10*time.Second)
+	setInt(&c.MaxAuthAttempts, 10)
+	setInt(&c.MaxUnauthRequests, 32)
+	setInt(&c.AuthFailuresPerMinute, 60)
 	if c.ReadLimit <= 0 {
 		c.ReadLimit = 1 << 20
 	}

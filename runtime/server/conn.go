@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/moltzap/moltzap-go/generated/protocol"
@@ -22,6 +23,11 @@ type Conn struct {
 	srv  *Server
 	ws   *transport.Conn
 	peer *rpc.Peer
+
+	remoteIP       string       // client address without port (per-address limits)
+	unauthRequests atomic.Int64 // requests received before authenticating
+	authAttempts   atomic.Int64 // network/connect attempts before authenticating
+	policyClose    sync.Once    // the first closePolicy reason wins
 
 	mu      sync.RWMutex
 	authed  bool
@@ -107,6 +113,15 @@ func (c *Conn) isTaskMasterOf(appID protocol.AppID) bool {
 	defer c.mu.RUnlock()
 	_, ok := c.apps[appID]
 	return ok
+}
+
+// closePolicy closes the socket with 1008 and reason, without waiting; only the first call
+// has an effect.
+func (c *Conn) closePolicy(reason string) {
+	c.policyClose.Do(func() {
+		c.srv.log.Debug("closing connection", "conn", c.id, "remote", c.remoteIP, "reason", reason)
+		go func() { _ = c.ws.Close(transport.ClosePolicyViolation, reason) }()
+	})
 }
 
 // send queues pre-encoded bytes; a full queue closes the connection (slow consumer).

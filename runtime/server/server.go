@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -36,6 +37,7 @@ type Server struct {
 	presence   *presence.Engine
 	reqLimit   *ratelimit.Limiter
 	msgLimit   *ratelimit.Limiter
+	authLimit  *ratelimit.Limiter // failed network/connect per remote IP
 	dispatcher *protocol.ServerDispatcher[*Conn]
 	metrics    *metrics
 
@@ -59,6 +61,7 @@ func New(cfg Config, st store.Store) (*Server, error) {
 	s.leases = lease.New(lease.Options{DefaultTTL: cfg.LeaseTTL, HoldTTL: cfg.LeaseTTL, Retention: cfg.LeaseRetention, Events: leaseEvents{s}})
 	s.reqLimit = ratelimit.New(cfg.Limits.RequestsPerMinute, 0, nil)
 	s.msgLimit = ratelimit.New(cfg.Limits.MessagesPerMinute, 0, nil)
+	s.authLimit = ratelimit.New(cfg.AuthFailuresPerMinute, 0, nil)
 	s.dispatcher = protocol.NewServerDispatcher[*Conn](handlers{s: s})
 	s.metrics.connections.Set(0)
 	s.wg.Add(1)
@@ -113,13 +116,19 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	s.connWG.Add(1)
 	defer s.connWG.Done()
-	c := &Conn{id: uuid.NewString(), srv: s, ws: ws, started: time.Now()}
+	c := &Conn{id: uuid.NewString(), srv: s, ws: ws, started: time.Now(), remoteIP: remoteIP(r)}
 	c.peer = rpc.NewPeer(ws, connHandler{c}, rpc.Options{
 		Role: rpc.RoleServer, Logger: s.log.With("conn", c.id), IDPrefix: "srv-" + c.id[:8],
 		CallTimeout: -1, OnMalformed: func(int) { s.metrics.malformed.Inc() },
 	})
 	s.conns.add(c)
 	s.metrics.connections.Inc()
+	authDeadline := time.AfterFunc(s.cfg.AuthTimeout, func() {
+		if !c.Authenticated() {
+			c.closePolicy("authentication timeout")
+		}
+	})
+	defer authDeadline.Stop()
 	ctx, cancel := context.WithCancel(s.ctx)
 	info := ws.Serve(ctx, func(msg []byte) {
 		s.metrics.framesIn.Inc()
@@ -167,8 +176,36 @@ func (h connHandler) dispatch(ctx context.Context, method string, params json.Ra
 		if ok, retry := s.reqLimit.Allow(string(agent)); !ok {
 			return nil, rateLimited(retry)
 		}
+		return s.dispatcher.Dispatch(ctx, h.c, method, params)
 	}
-	return s.dispatcher.Dispatch(ctx, h.c, method, params)
+	return h.dispatchUnauthenticated(ctx, method, params)
+}
+
+// dispatchUnauthenticated applies the limits of a socket that has not authenticated yet:
+// requests and network/connect attempts per socket (beyond them the socket is closed with
+// 1008) and failed network/connect attempts per remote IP (-32004 while exhausted, checked
+// before any credential is looked up).
+func (h connHandler) dispatchUnauthenticated(ctx context.Context, method string, params json.RawMessage) (json.RawMessage, error) {
+	c, s := h.c, h.c.srv
+	if c.unauthRequests.Add(1) > int64(s.cfg.MaxUnauthRequests) {
+		c.closePolicy("too many unauthenticated requests")
+		return nil, protocol.UnauthorizedError{Message: "Too many unauthenticated requests"}
+	}
+	if method != protocol.MethodNetworkConnect {
+		return s.dispatcher.Dispatch(ctx, c, method, params)
+	}
+	if c.authAttempts.Add(1) > int64(s.cfg.MaxAuthAttempts) {
+		c.closePolicy("too many failed authentication attempts")
+		return nil, protocol.UnauthorizedError{Message: "Too many failed authentication attempts"}
+	}
+	if ok, retry := s.authLimit.Check(c.remoteIP); !ok {
+		return nil, rateLimited(retry)
+	}
+	res, err := s.dispatcher.Dispatch(ctx, c, method, params)
+	if err != nil && !c.Authenticated() {
+		s.authLimit.Allow(c.remoteIP) // charge the failure to the remote address
+	}
+	return res, err
 }
 
 func (h connHandler) HandleNotification(context.Context, string, json.RawMessage) {}
@@ -176,6 +213,15 @@ func (h connHandler) HandleNotification(context.Context, string, json.RawMessage
 func rateLimited(retry time.Duration) error {
 	ms := (retry + time.Millisecond - 1).Milliseconds() // round up: retrying earlier fails again
 	return protocol.RateLimitedError{Data: &protocol.RateLimitedData{RetryAfterMs: ms}}
+}
+
+// remoteIP is the client address a request came from, without its port (the key of the
+// per-address limits). Proxies are not trusted: X-Forwarded-For is ignored.
+func remoteIP(r *http.Request) string {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
 }
 
 // now is the server clock, truncated to milliseconds like the wire.

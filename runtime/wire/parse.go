@@ -31,6 +31,13 @@ type Frame struct {
 	Error *Error
 }
 
+// MaxDepth is the deepest nesting of arrays and objects a request's members may have: its
+// params object counts as level 1, so params may nest 64 levels. A request nested deeper
+// (however deep: the frame size is the only bound) is answered -32600 with its id. Responses
+// and notifications are not limited beyond what encoding/json accepts (10000 levels for the
+// whole frame). The protocol's own params nest fewer than 10 levels.
+const MaxDepth = 64
+
 // rawMembers holds the raw values of the recognised top-level members; a nil
 // slice means the member is absent.
 type rawMembers struct {
@@ -48,6 +55,9 @@ type rawMembers struct {
 //     result/error, a malformed error object (integer code and string message
 //     required, data optional, nothing else), members that do not belong to
 //     the frame's kind, and unknown top-level members.
+//   - A request (method and id members) whose members nest deeper than MaxDepth returns a
+//     -32600 error with the request's id, whatever the depth; so does a request deeper than
+//     encoding/json's 10000 levels, which is otherwise treated as invalid JSON.
 //
 // Member names are matched exactly (case-sensitive, JSON escapes resolved).
 // When a member is repeated the last occurrence wins, like encoding/json.
@@ -55,7 +65,7 @@ type rawMembers struct {
 // carry it so the caller can answer with that id. Params and result are not
 // decoded; they are returned raw (see Frame).
 func Parse(b []byte) (Frame, *Error) {
-	m, res := collect(b)
+	m, depth, res := collect(b)
 	switch res {
 	case notJSON:
 		e := ParseError()
@@ -67,6 +77,16 @@ func Parse(b []byte) (Frame, *Error) {
 	var f Frame
 	if m.id != nil && isString(m.id) {
 		f.ID, f.HasID = unquote(m.id)
+	}
+	if depth > MaxDepth {
+		switch {
+		case m.method != nil && m.id != nil:
+			e := Error{Code: CodeInvalidRequest, Message: MessageInvalidRequest + ": nested deeper than " + strconv.Itoa(MaxDepth) + " levels"}
+			return Frame{Kind: KindInvalid, ID: f.ID, HasID: f.HasID}, &e
+		case depth >= maxDepth: // the frame is deeper than encoding/json accepts
+			e := ParseError()
+			return Frame{}, &e
+		}
 	}
 	if !classify(&f, &m) {
 		e := InvalidRequest()
@@ -85,20 +105,40 @@ const (
 )
 
 // collect validates b as JSON and gathers its top-level members in the same
-// pass.
-func collect(b []byte) (m rawMembers, res collectResult) {
+// pass. depth is the deepest nesting of a member value when it exceeds MaxDepth (the
+// members are then found by a second, iterative pass), else 0.
+func collect(b []byte) (m rawMembers, depth int, res collectResult) {
 	start := skipWS(b, 0)
 	it, ok := newObjectIter(b, start)
 	if !ok {
 		if validJSON(b) {
-			return m, notObject
+			return m, 0, notObject
 		}
-		return m, notJSON
+		return m, 0, notJSON
 	}
+	// Fast path: member values may nest MaxDepth levels before the scanner gives up.
+	it.depth = maxDepth - MaxDepth
+	if m, ok := collectMembers(&it); ok {
+		return m, 0, isObject
+	}
+	// Invalid, or nested deeper: rescan iteratively to tell which and find the id.
+	it, _ = newObjectIter(b, start)
+	it.flat = true
+	m, ok = collectMembers(&it)
+	if !ok || it.deepest <= MaxDepth {
+		return rawMembers{}, 0, notJSON
+	}
+	return m, it.deepest, isObject
+}
+
+// collectMembers gathers the members of the object it is positioned on and checks that
+// only whitespace follows it; ok is false when the input is not valid JSON.
+func collectMembers(it *objectIter) (m rawMembers, ok bool) {
+	b := it.b
 	for {
 		key, val, more, failed := it.next()
 		if failed {
-			return m, notJSON
+			return m, false
 		}
 		if !more {
 			break
@@ -121,9 +161,9 @@ func collect(b []byte) (m rawMembers, res collectResult) {
 		}
 	}
 	if skipWS(b, it.i) != len(b) {
-		return m, notJSON
+		return m, false
 	}
-	return m, isObject
+	return m, true
 }
 
 // classify fills f from m and reports whether m is a valid frame. f.ID and

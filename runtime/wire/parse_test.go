@@ -20,7 +20,8 @@ type parseCase struct {
 }
 
 func parseCases() []parseCase {
-	deep := strings.Repeat("[", 500) + strings.Repeat("]", 500)
+	deep := strings.Repeat("[", MaxDepth) + strings.Repeat("]", MaxDepth)
+	tooDeep := strings.Repeat("[", MaxDepth+1) + strings.Repeat("]", MaxDepth+1)
 	return []parseCase{
 		// REFERENCE 2.3 frame shapes.
 		{name: "request", in: `{"jsonrpc":"2.0","id":"c-7","method":"network/ping","params":{}}`,
@@ -66,6 +67,13 @@ func parseCases() []parseCase {
 			kind: KindRequest, id: "t", hasID: true, method: "m", params: `{"s":"}]\"{[","n":[{"x":"\\"}]}`},
 		{name: "deeply nested params", in: `{"jsonrpc":"2.0","id":"d","method":"m","params":` + deep + `}`,
 			kind: KindRequest, id: "d", hasID: true, method: "m", params: deep},
+		{name: "params nested deeper than MaxDepth", in: `{"jsonrpc":"2.0","method":"m","params":` + tooDeep + `,"id":"d2"}`,
+			kind: KindInvalid, code: CodeInvalidRequest, id: "d2", hasID: true},
+		{name: "params nested deeper than MaxDepth, id last", in: `{"params":{"a":` + tooDeep + `},"jsonrpc":"2.0","method":"m","id":"d3"}`,
+			kind: KindInvalid, code: CodeInvalidRequest, id: "d3", hasID: true},
+		{name: "deep result is not limited", in: `{"jsonrpc":"2.0","id":"d4","result":` + tooDeep + `}`,
+			kind: KindResponse, id: "d4", hasID: true, result: tooDeep},
+		{name: "too deep and invalid", in: `{"jsonrpc":"2.0","id":"d6","method":"m","params":` + tooDeep + `,}`, code: CodeParseError},
 
 		// REFERENCE 2.4: not valid JSON -> -32700, id null.
 		{name: "invalid json", in: `{"jsonrpc":"2.0","id":"x",`, code: CodeParseError},
@@ -134,7 +142,7 @@ func TestParse(t *testing.T) {
 					t.Fatalf("code = %d, want %d", err.Code, tc.code)
 				}
 				want := map[int64]string{CodeParseError: "Invalid JSON", CodeInvalidRequest: "Invalid request frame"}[tc.code]
-				if err.Message != want {
+				if !strings.HasPrefix(err.Message, want) {
 					t.Errorf("message = %q, want %q", err.Message, want)
 				}
 				if f.Kind != KindInvalid {
@@ -196,8 +204,18 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		fr, err := Parse(b)
-		if isParseErr := err != nil && err.Code == CodeParseError; isParseErr == json.Valid(b) {
-			t.Fatalf("parse error %v but json.Valid %v for %q", isParseErr, json.Valid(b), b)
+		isParseErr := err != nil && err.Code == CodeParseError
+		switch valid := json.Valid(b); {
+		case isParseErr && valid:
+			t.Fatalf("parse error but json.Valid for %q", b)
+		case !isParseErr && !valid:
+			// Only a request nested deeper than encoding/json accepts, answered -32600.
+			if err == nil || err.Code != CodeInvalidRequest {
+				t.Fatalf("no parse error (%v) but not json.Valid for %q", err, b)
+			}
+			if end, d := scanValueFlat(b, skipWS(b, 0)); end < 0 || skipWS(b, end) != len(b) || d <= maxDepth {
+				t.Fatalf("-32600 for invalid JSON %q", b)
+			}
 		}
 		if err != nil {
 			if fr.Kind != KindInvalid {

@@ -243,6 +243,10 @@ type objectIter struct {
 	i     int // index after the last scanned token
 	depth int // nesting depth of the object itself
 	first bool
+	// flat scans member values with scanValueFlat (no recursion, no depth limit) and
+	// records the deepest member nesting in deepest.
+	flat    bool
+	deepest int
 }
 
 // newObjectIter positions an iterator on the object that starts at b[i]
@@ -291,11 +295,109 @@ func (it *objectIter) next() (key, val []byte, more, failed bool) {
 	}
 	i = skipWS(b, i+1)
 	vs := i
-	if i = scanValue(b, i, it.depth); i < 0 {
+	if it.flat {
+		var d int
+		i, d = scanValueFlat(b, i)
+		it.deepest = max(it.deepest, d)
+	} else {
+		i = scanValue(b, i, it.depth)
+	}
+	if i < 0 {
 		return nil, nil, false, true
 	}
 	it.i = i
 	return key, b[vs:i], true, false
+}
+
+// scanValueFlat scans one JSON value at b[i] (no leading whitespace) like scanValue, but
+// iteratively, with no depth limit (the input length bounds the work) and reporting the
+// value's nesting depth: 0 for a scalar, 1 for an array or object of scalars. It lets Parse
+// find the members of a frame nested too deep for the recursive scanner, so that such a
+// request is still answered with its id.
+func scanValueFlat(b []byte, i int) (end, depth int) {
+	var small [64]byte
+	stack := small[:0] // the closing bracket of each open container
+	for {
+		// A value starts at b[i].
+		if i >= len(b) {
+			return -1, 0
+		}
+		switch c := b[i]; c {
+		case '{', '[':
+			closer := byte('}')
+			if c == '[' {
+				closer = ']'
+			}
+			stack = append(stack, closer)
+			depth = max(depth, len(stack))
+			i = skipWS(b, i+1)
+			if i < len(b) && b[i] == closer {
+				stack = stack[:len(stack)-1]
+				i++
+				break // an empty container is a complete value
+			}
+			if c == '{' {
+				if i = scanMemberKey(b, i); i < 0 {
+					return -1, 0
+				}
+			}
+			continue // scan the first element or member value
+		case '"':
+			i = scanString(b, i)
+		case 't':
+			i = scanLiteral(b, i, "true")
+		case 'f':
+			i = scanLiteral(b, i, "false")
+		case 'n':
+			i = scanLiteral(b, i, "null")
+		default:
+			if c != '-' && !isDigit(c) {
+				return -1, 0
+			}
+			i = scanNumber(b, i)
+		}
+		if i < 0 {
+			return -1, 0
+		}
+		// After a complete value: close containers, or move on to the next element.
+		for {
+			if len(stack) == 0 {
+				return i, depth
+			}
+			i = skipWS(b, i)
+			if i >= len(b) {
+				return -1, 0
+			}
+			top := stack[len(stack)-1]
+			if b[i] == top {
+				stack = stack[:len(stack)-1]
+				i++
+				continue
+			}
+			if b[i] != ',' {
+				return -1, 0
+			}
+			i = skipWS(b, i+1)
+			if top == '}' {
+				if i = scanMemberKey(b, i); i < 0 {
+					return -1, 0
+				}
+			}
+			break
+		}
+	}
+}
+
+// scanMemberKey scans `"key" :` at b[i] and returns the index of the member's value.
+func scanMemberKey(b []byte, i int) int {
+	if i = scanString(b, i); i < 0 {
+		return -1
+	}
+	i = skipWS(b, i)
+	if i >= len(b) || b[i] != ':' {
+		return -1
+	}
+	return skipWS(b, i+1)
 }
 
 // validJSON reports whether b is one valid JSON value surrounded by optional

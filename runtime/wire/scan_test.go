@@ -32,13 +32,46 @@ func TestValidJSONAgreesWithEncodingJSON(t *testing.T) {
 }
 
 func TestParseDepthLimit(t *testing.T) {
-	ok := `{"jsonrpc":"2.0","method":"m","params":` + strings.Repeat("[", maxDepth-1) + strings.Repeat("]", maxDepth-1) + `}`
+	ok := `{"jsonrpc":"2.0","method":"m","params":` + strings.Repeat("[", MaxDepth) + strings.Repeat("]", MaxDepth) + `}`
 	if _, err := Parse([]byte(ok)); err != nil {
-		t.Fatalf("depth %d rejected: %v", maxDepth, err)
+		t.Fatalf("depth %d rejected: %v", MaxDepth, err)
 	}
-	tooDeep := `{"jsonrpc":"2.0","method":"m","params":` + strings.Repeat("[", maxDepth) + strings.Repeat("]", maxDepth) + `}`
-	if _, err := Parse([]byte(tooDeep)); err == nil || err.Code != CodeParseError {
-		t.Fatalf("depth %d: err = %v, want parse error", maxDepth+1, err)
+	for _, n := range []int{MaxDepth + 1, 5000, maxDepth, maxDepth + 1, 20000} {
+		req := `{"jsonrpc":"2.0","method":"m","params":` + strings.Repeat(`{"a":[`, n/2) + strings.Repeat("]}", n/2) + `,"id":"x"}`
+		if n%2 == 1 {
+			req = `{"jsonrpc":"2.0","method":"m","params":` + strings.Repeat("[", n) + strings.Repeat("]", n) + `,"id":"x"}`
+		}
+		f, err := Parse([]byte(req))
+		if err == nil || err.Code != CodeInvalidRequest || !f.HasID || f.ID != "x" {
+			t.Fatalf("request nested %d: frame %+v err %v, want -32600 with id x", n, f, err)
+		}
+		// A notification nested as deep (the frame is deeper than encoding/json accepts)
+		// stays invalid JSON; below that it is a notification.
+		note := `{"jsonrpc":"2.0","method":"m","params":` + strings.Repeat("[", n) + strings.Repeat("]", n) + `}`
+		_, err = Parse([]byte(note))
+		if n >= maxDepth && (err == nil || err.Code != CodeParseError) || n < maxDepth && err != nil {
+			t.Fatalf("notification nested %d: err %v", n, err)
+		}
+		// So does a response.
+		resp := `{"jsonrpc":"2.0","id":"r","result":` + strings.Repeat("[", n) + strings.Repeat("]", n) + `}`
+		f, err = Parse([]byte(resp))
+		if n >= maxDepth && (err == nil || err.Code != CodeParseError) || n < maxDepth && (err != nil || f.Kind != KindResponse) {
+			t.Fatalf("response nested %d: err %v", n, err)
+		}
+	}
+}
+
+func TestScanValueFlatAgrees(t *testing.T) {
+	for _, s := range []string{`1`, `"a"`, `[]`, `{}`, `[1,[2,{"a":[{}]}]]`, `{"a":1,"b":{"c":[true,false,null]}}`, ` [ 1 , 2 ] `,
+		`[1,]`, `{"a"}`, `{"a":1,}`, `[`, `{`, `]`, `[1 2]`, `{"a":1 "b":2}`, `{1:2}`, `[-]`, `tru`, `[[]]]`, `{"a":[}`} {
+		end, d := scanValueFlat([]byte(s), skipWS([]byte(s), 0))
+		flatOK := end >= 0 && skipWS([]byte(s), end) == len(s)
+		if flatOK != json.Valid([]byte(s)) {
+			t.Errorf("scanValueFlat(%q) = %d, %d; json.Valid %v", s, end, d, json.Valid([]byte(s)))
+		}
+	}
+	if _, d := scanValueFlat([]byte(`[1,[2,{"a":[{}]}]]`), 0); d != 5 {
+		t.Errorf("depth %d, want 5", d)
 	}
 }
 
@@ -49,6 +82,10 @@ func FuzzValidJSON(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if got, want := validJSON(b), json.Valid(b); got != want {
 			t.Fatalf("validJSON(%q) = %v, json.Valid = %v", b, got, want)
+		}
+		end, d := scanValueFlat(b, skipWS(b, 0))
+		if flat := end >= 0 && skipWS(b, end) == len(b) && d <= maxDepth; flat != json.Valid(b) {
+			t.Fatalf("scanValueFlat(%q) = %d, %d; json.Valid = %v", b, end, d, json.Valid(b))
 		}
 	})
 }

@@ -97,6 +97,26 @@ func (l *Limiter) Allow(key string) (ok bool, retryAfter time.Duration) {
 	return true, 0
 }
 
+// Check reports whether key's bucket holds a token, like Allow, but consumes nothing; when
+// it does not, retryAfter is how long until it will. Callers that charge only for some
+// outcomes (failed authentications) Check first and Allow once the outcome is known.
+func (l *Limiter) Check(key string) (ok bool, retryAfter time.Duration) {
+	if l.interval == 0 {
+		return true, 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now(l.clock())
+	b := l.buckets[key]
+	if b == nil {
+		return true, 0
+	}
+	if excess := max(b.tat, now) + l.interval - now - l.tolerance; excess > 0 {
+		return false, time.Duration(excess)
+	}
+	return true, 0
+}
+
 // Len returns the number of keys currently holding a bucket (for metrics and
 // tests).
 func (l *Limiter) Len() int {

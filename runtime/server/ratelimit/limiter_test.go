@@ -260,3 +260,24 @@ func BenchmarkAllowParallel(b *testing.B) {
 		}
 	})
 }
+
+func TestCheckConsumesNothing(t *testing.T) {
+	c := newFakeClock()
+	l := New(60, 2, c.Now)
+	for range 5 {
+		if ok, _ := l.Check("a"); !ok {
+			t.Fatal("Check refused a fresh key")
+		}
+	}
+	mustAllow(t, l, "a")
+	mustAllow(t, l, "a")
+	if ok, retry := l.Check("a"); ok || retry != time.Second {
+		t.Fatalf("Check = %v, %v; want refused, 1s", ok, retry)
+	}
+	c.Advance(time.Second)
+	if ok, _ := l.Check("a"); !ok {
+		t.Fatal("Check refused after refill")
+	}
+	mustAllow(t, l, "a")
+	mustRefuse(t, l, "a", time.Second)
+}
