@@ -35,6 +35,9 @@ func isRunError(err error) bool {
 	return errors.As(err, &re)
 }
 
+// maxHeaderBytes bounds the request line and headers of an HTTP request (or upgrade).
+const maxHeaderBytes = 16 << 10
+
 type options struct {
 	addr, data, adminSecret, logLevel, logFormat string
 	contactPolicy                                bool
@@ -44,6 +47,7 @@ type options struct {
 	authAttempts, unauthRequests, authFailures   int
 	readLimit                                    int64
 	writeQueue                                   int
+	httpRead, httpWrite, httpIdle                time.Duration
 }
 
 func newRootCmd() *cobra.Command {
@@ -89,6 +93,9 @@ func newRootCmd() *cobra.Command {
 	f.DurationVar(&o.hookTimeout, "hook-timeout", 5*time.Second, "default TaskMaster callback timeout")
 	f.DurationVar(&o.leaseTTL, "lease-ttl", 90*time.Second, "default dispatch lease timeout")
 	f.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown may take")
+	f.DurationVar(&o.httpRead, "http-read-timeout", 15*time.Second, "longest time to read one HTTP request, body included (WebSockets are not affected)")
+	f.DurationVar(&o.httpWrite, "http-write-timeout", 30*time.Second, "longest time to write one HTTP response (WebSockets are not affected)")
+	f.DurationVar(&o.httpIdle, "http-idle-timeout", 60*time.Second, "how long an idle keep-alive HTTP connection is kept")
 	_ = cmd.RegisterFlagCompletionFunc("log-level", cobra.FixedCompletions([]string{"debug", "info", "warn", "error"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("log-format", cobra.FixedCompletions([]string{"auto", "text", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
@@ -138,7 +145,8 @@ func (o options) validate() error {
 		}
 	}
 	for name, v := range map[string]time.Duration{"--heartbeat": o.limits.HeartbeatInterval, "--hook-timeout": o.hookTimeout,
-		"--lease-ttl": o.leaseTTL, "--shutdown-timeout": o.shutdownTimeout, "--auth-timeout": o.authTimeout} {
+		"--lease-ttl": o.leaseTTL, "--shutdown-timeout": o.shutdownTimeout, "--auth-timeout": o.authTimeout,
+		"--http-read-timeout": o.httpRead, "--http-write-timeout": o.httpWrite, "--http-idle-timeout": o.httpIdle} {
 		if v <= 0 {
 			return fmt.Errorf("%s must be positive, got %s", name, v)
 		}
@@ -199,7 +207,8 @@ func serve(ctx context.Context, o options, logOut io.Writer) error {
 		_ = srv.Shutdown(context.Background())
 		return fmt.Errorf("listen on %s: %w", o.addr, err)
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: min(10*time.Second, o.httpRead),
+		ReadTimeout: o.httpRead, WriteTimeout: o.httpWrite, IdleTimeout: o.httpIdle, MaxHeaderBytes: maxHeaderBytes}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	log.Info("moltzap server listening", "addr", ln.Addr().String(), "data", o.data, "ws", "ws://"+ln.Addr().String()+"/ws")

@@ -35,18 +35,7 @@ type e2e struct {
 
 func newE2E(t *testing.T) *e2e {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("end-to-end test builds the binary; skipped with -short")
-	}
-	bin := filepath.Join(t.TempDir(), "moltzap")
-	if runtime.GOOS == "windows" {
-		bin += ".exe"
-	}
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-
+	bin := buildBinary(t)
 	st, err := sqlite.Open(context.Background(), t.TempDir())
 	if err != nil {
 		t.Fatalf("open store: %v", err)
@@ -66,6 +55,23 @@ func newE2E(t *testing.T) *e2e {
 		_ = st.Close()
 	})
 	return &e2e{t: t, bin: bin, server: hs.URL, cfg: t.TempDir()}
+}
+
+// buildBinary builds the moltzap binary into a temporary directory (skipped with -short).
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end test builds the binary; skipped with -short")
+	}
+	bin := filepath.Join(t.TempDir(), "moltzap")
+	if runtime.GOOS == "windows" {
+		bin += ".exe"
+	}
+	build := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
 }
 
 // command builds an invocation with --server, the test's configuration directory and no

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -12,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/moltzap/moltzap-go/generated/protocol"
+	"github.com/moltzap/moltzap-go/runtime/client"
+	"github.com/moltzap/moltzap-go/runtime/client/service"
 	"github.com/spf13/cobra"
 )
 
@@ -180,8 +184,11 @@ func newListenCmd(a *app) *cobra.Command {
 With --json each notification is one JSON object per line, {"method": ..., "params": ...}.
 Runs until interrupted (Ctrl-C, exit 0), until --count notifications were printed (exit 0)
 or until --timeout elapses: exit 0, except with --count when fewer notifications arrived
-(exit 1). The connection is re-established after a drop. A line on standard error says
-when listening has started.`,
+(exit 1). The connection is re-established after a drop (or a server restart) and the
+messages missed meanwhile are recovered: every message is printed once, in order, and a
+line on standard error says how many were recovered. When the server refuses the key on
+reconnecting (it was rotated, or the agent deleted) listen stops with exit 1. A line on
+standard error says when listening has started.`,
 		Example: "  moltzap --profile bob listen\n  moltzap --profile bob listen --json --count 1 --timeout 30s",
 		Args:    noArgs,
 		RunE: runE(func(cmd *cobra.Command, _ []string) error {
@@ -209,16 +216,20 @@ type noteQueue struct {
 	signal chan struct{}
 }
 
+// received is a notification to print, or a notice for standard error.
 type received struct {
-	at time.Time
-	n  protocol.Notification
+	at     time.Time
+	n      protocol.Notification
+	notice string
 }
 
 func newNoteQueue() *noteQueue { return &noteQueue{signal: make(chan struct{}, 1)} }
 
-func (q *noteQueue) push(n protocol.Notification) {
+func (q *noteQueue) push(n protocol.Notification) { q.add(received{at: time.Now(), n: n}) }
+
+func (q *noteQueue) add(rs ...received) {
 	q.mu.Lock()
-	q.items = append(q.items, received{at: time.Now(), n: n})
+	q.items = append(q.items, rs...)
 	q.mu.Unlock()
 	select {
 	case q.signal <- struct{}{}:
@@ -234,15 +245,177 @@ func (q *noteQueue) take() []received {
 	return out
 }
 
+// catchUpGate orders listen's messages across a reconnect. From a disconnect until the
+// service's catch-up has finished, messages (live ones arriving after the reconnect and
+// recovered ones) are held; then they are released in seq order per conversation,
+// followed by a notice per conversation with recovered messages.
+type catchUpGate struct {
+	q           *noteQueue
+	mu          sync.Mutex
+	holding     bool
+	drops, ups  int // disconnects and reconnects seen
+	held        []received
+	recovered   map[string]int // conversation -> messages recovered in this gap
+	recoveredAt []string       // conversations in first-recovered order
+	failed      error
+}
+
+func (g *catchUpGate) message(taskID string, m protocol.Message) {
+	r := received{at: time.Now(), n: protocol.MessagesReceivedNotification{TaskID: protocol.TaskID(taskID), Message: m}}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.holding {
+		g.held = append(g.held, r)
+		return
+	}
+	g.q.add(r)
+}
+
+func (g *catchUpGate) disconnected() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.drops++
+	g.holding = true
+}
+
+func (g *catchUpGate) reconnected() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.ups++
+}
+
+// caughtUp records a catch-up run and, when it ended the gap, releases the held messages.
+func (g *catchUpGate) caughtUp(rep service.CatchUpReport) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, r := range rep.Recovered {
+		if g.recovered == nil {
+			g.recovered = map[string]int{}
+		}
+		if _, ok := g.recovered[r.ConversationID]; !ok {
+			g.recoveredAt = append(g.recoveredAt, r.ConversationID)
+		}
+		g.recovered[r.ConversationID] += r.Count
+	}
+	g.failed = rep.Err
+	if rep.Again || g.drops != g.ups || !g.holding {
+		return // still disconnected, or another run follows
+	}
+	out := orderBySeq(g.held)
+	switch {
+	case g.failed != nil:
+		out = append(out, received{notice: "moltzap: reconnected; catching up on missed messages failed: " + describeError(g.failed)})
+	case len(g.recoveredAt) == 0:
+		out = append(out, received{notice: "moltzap: reconnected; no messages missed"})
+	}
+	for _, conv := range g.recoveredAt {
+		n := g.recovered[conv]
+		out = append(out, received{notice: fmt.Sprintf("moltzap: reconnected; recovered %d %s in %s", n, plural(n, "message", "messages"), conv)})
+	}
+	g.q.add(out...)
+	g.holding, g.held, g.recovered, g.recoveredAt, g.failed = false, nil, nil, nil, nil
+}
+
+// orderBySeq sorts messages by seq within each conversation; the conversations keep the
+// slots their messages held.
+func orderBySeq(rs []received) []received {
+	byConv := map[protocol.ConversationID][]int{}
+	for i, r := range rs {
+		m := r.n.(protocol.MessagesReceivedNotification).Message
+		byConv[m.ConversationID] = append(byConv[m.ConversationID], i)
+	}
+	out := make([]received, len(rs))
+	for _, slots := range byConv {
+		group := make([]received, len(slots))
+		for j, i := range slots {
+			group[j] = rs[i]
+		}
+		sort.SliceStable(group, func(a, b int) bool {
+			return seqLess(group[a].n.(protocol.MessagesReceivedNotification).Message.Seq, group[b].n.(protocol.MessagesReceivedNotification).Message.Seq)
+		})
+		for j, i := range slots {
+			out[i] = group[j]
+		}
+	}
+	return out
+}
+
+// seqLess compares decimal seqs numerically.
+func seqLess(a, b protocol.Seq) bool {
+	if len(a) != len(b) {
+		return len(a) < len(b)
+	}
+	return a < b
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// authWatch is a client log handler that reports a reconnect refused for the credentials
+// (-32000): the client retries forever, but listen must stop.
+type authWatch struct{ refused chan<- error }
+
+func (authWatch) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelWarn }
+
+func (h authWatch) Handle(_ context.Context, r slog.Record) error {
+	r.Attrs(func(a slog.Attr) bool {
+		if err, ok := a.Value.Any().(error); ok && errors.As(err, &protocol.UnauthorizedError{}) {
+			select {
+			case h.refused <- err:
+			default:
+			}
+			return false
+		}
+		return true
+	})
+	return nil
+}
+
+func (h authWatch) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h authWatch) WithGroup(string) slog.Handler      { return h }
+
+// listen streams the agent's notifications. Messages go through the service layer: they
+// are de-duplicated by id and, after a reconnect, the ones missed while disconnected are
+// recovered (messages/list from the last seq seen) and printed once, in seq order.
 func (a *app) listen(ctx context.Context, count int, timeout time.Duration) error {
-	s, err := a.connect(ctx, streaming)
+	s, err := a.newSession()
 	if err != nil {
 		return err
 	}
-	defer s.Close()
 	q := newNoteQueue()
-	cancel := s.OnAny(q.push)
+	gate := &catchUpGate{q: q}
+	refused := make(chan error, 1)
+	opts := s.options(streaming)
+	onDisconnect := opts.OnDisconnect
+	opts.OnDisconnect = func(ci client.CloseInfo) {
+		gate.disconnected()
+		onDisconnect(ci)
+	}
+	opts.OnReconnect = func(protocol.HelloOk) { gate.reconnected() } // the notice follows the catch-up
+	opts.Logger = slog.New(authWatch{refused: refused})
+	c, err := client.Dial(ctx, opts)
+	if err != nil {
+		return s.dialError(err)
+	}
+	s.attach(c)
+	defer s.Close()
+	svc := service.New(c, service.Options{OnCatchUp: gate.caughtUp})
+	defer svc.Close()
+	cancelMessages := svc.Messages(gate.message)
+	defer cancelMessages()
+	cancel := s.OnAny(func(n protocol.Notification) {
+		if _, ok := n.(protocol.MessagesReceivedNotification); !ok {
+			q.push(n) // messages come through the service
+		}
+	})
 	defer cancel()
+	if err := svc.Start(ctx); err != nil {
+		return fmt.Errorf("load the conversations of %s: %w", s.p.Name, err)
+	}
 	fmt.Fprintf(a.stderr, "moltzap: listening as %s (%s) on %s; Ctrl-C to stop\n", s.p.Name, s.AgentID(), s.server)
 
 	var deadline <-chan time.Time
@@ -261,10 +434,18 @@ func (a *app) listen(ctx context.Context, count int, timeout time.Duration) erro
 				return fmt.Errorf("timed out after %s with %d of %d notifications", timeout, got, count)
 			}
 			return nil
+		case err := <-refused:
+			return &hintError{err: fmt.Errorf("reconnect to %s refused: %w", s.server, err),
+				hint: fmt.Sprintf("the server no longer accepts the API key of profile %q (agent %s): its key was rotated or the agent deleted; register again with --force",
+					a.profileName, s.p.Name)}
 		case <-s.Done():
 			return errors.New("connection closed")
 		case <-q.signal:
 			for _, r := range q.take() {
+				if r.notice != "" {
+					fmt.Fprintln(a.stderr, r.notice)
+					continue
+				}
 				if err := a.printNotification(ctx, s, r); err != nil {
 					return err
 				}

@@ -41,17 +41,26 @@ func (s *Service) scheduleCatchUp() {
 func (s *Service) catchUpLoop() {
 	defer s.wg.Done()
 	for {
-		if err := s.CatchUp(s.ctx); err != nil && s.ctx.Err() == nil {
+		var rep CatchUpReport
+		err := s.catchUp(s.ctx, &rep)
+		if err != nil && s.ctx.Err() == nil {
 			s.log.Warn("moltzap service: catch-up incomplete", "err", err)
 		}
+		rep.Err = err
 		s.catchMu.Lock()
 		if !s.catchAgain || s.closed {
 			s.catchRunning = false
+			closed := s.closed
 			s.catchMu.Unlock()
+			if !closed {
+				s.reportCatchUp(rep)
+			}
 			return
 		}
 		s.catchAgain = false
 		s.catchMu.Unlock()
+		rep.Again = true
+		s.reportCatchUp(rep)
 	}
 }
 
@@ -61,6 +70,7 @@ type catchUpTarget struct {
 	cursor         int64
 	hasCursor      bool
 	baseline       time.Time
+	recovered      *int // messages delivered by this catch-up, when not nil
 }
 
 // CatchUp recovers the messages missed while the connection was down: it re-reads the
@@ -71,12 +81,29 @@ type catchUpTarget struct {
 // whose catch-up fails keeps its cursor for the next attempt. It runs by itself after
 // every reconnect of the client.
 func (s *Service) CatchUp(ctx context.Context) error {
+	return s.catchUp(ctx, nil)
+}
+
+// reportCatchUp calls Options.OnCatchUp.
+func (s *Service) reportCatchUp(rep CatchUpReport) {
+	if s.opts.OnCatchUp != nil {
+		call(s.opts.OnCatchUp, rep, s.panicked("OnCatchUp"))
+	}
+}
+
+// catchUp is CatchUp; with rep set it records the recovered messages in it.
+func (s *Service) catchUp(ctx context.Context, rep *CatchUpReport) error {
 	if err := s.refresh(ctx); err != nil {
 		return fmt.Errorf("moltzap service: catch-up: %w", err)
 	}
 	var errs []error
 	for _, t := range s.catchUpTargets() {
-		if err := s.catchUpConversation(ctx, t); err != nil {
+		t.recovered = new(int)
+		err := s.catchUpConversation(ctx, t)
+		if rep != nil && *t.recovered > 0 {
+			rep.Recovered = append(rep.Recovered, RecoveredMessages{TaskID: t.taskID, ConversationID: t.convID, Count: *t.recovered})
+		}
+		if err != nil {
 			errs = append(errs, fmt.Errorf("conversation %s: %w", t.convID, err))
 			if errors.Is(err, client.ErrNotConnected) || ctx.Err() != nil {
 				break // the next reconnect tries again
@@ -201,7 +228,10 @@ func (s *Service) pageForward(ctx context.Context, t catchUpTarget, since int64,
 
 // catchMessage delivers a listed message, or only records it when it is not after baseline.
 func (s *Service) catchMessage(t catchUpTarget, m protocol.Message, baseline time.Time) {
-	s.deliver(t.taskID, m, baseline.IsZero() || after(m, baseline))
+	notify := baseline.IsZero() || after(m, baseline)
+	if s.deliver(t.taskID, m, notify) && notify && t.recovered != nil {
+		*t.recovered++
+	}
 }
 
 func (s *Service) listMessages(ctx context.Context, t catchUpTarget, since *protocol.Seq) (protocol.MessagesListResult, error) {

@@ -40,6 +40,27 @@ type Options struct {
 	HistoryPerConversation int
 	// Now is the clock used for "minutes ago"; default time.Now.
 	Now func() time.Time
+	// OnCatchUp, when set, is called after each automatic catch-up run (the one started
+	// by a reconnect), on the catch-up goroutine, after the recovered messages were
+	// delivered. It must not block.
+	OnCatchUp func(CatchUpReport)
+}
+
+// CatchUpReport describes one automatic catch-up run.
+type CatchUpReport struct {
+	// Recovered lists the conversations in which the run delivered messages missed while
+	// the connection was down, with their counts.
+	Recovered []RecoveredMessages
+	// Err is the run's error (nil when every conversation was caught up).
+	Err error
+	// Again reports that another run follows (a reconnect happened during this one).
+	Again bool
+}
+
+// RecoveredMessages is the number of messages a catch-up delivered in one conversation.
+type RecoveredMessages struct {
+	TaskID, ConversationID string
+	Count                  int
 }
 
 func (o Options) withDefaults() Options {
