@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -48,6 +49,15 @@ type options struct {
 	readLimit                                    int64
 	writeQueue                                   int
 	httpRead, httpWrite, httpIdle                time.Duration
+	// App allowlist (--app-allowlist JSON file).
+	appAllowlist string
+	// Webhooks (delivery, contact policy).
+	deliveryWebhook, deliverySecret, contactWebhook string
+	contactTimeout, contactCacheTTL                 time.Duration
+	// Sessions, metrics listener, browser origins.
+	sessionValidator, metricsAddr string
+	sessionTimeout                time.Duration
+	allowedOrigins                []string
 }
 
 func newRootCmd() *cobra.Command {
@@ -78,6 +88,12 @@ func newRootCmd() *cobra.Command {
 	f.StringVar(&o.data, "data", "./moltzap-data", "directory of the embedded SQLite store")
 	f.StringVar(&o.adminSecret, "admin-secret", "", "registration secret: requires an invite code and enables /api/v1/admin/register-agent")
 	f.BoolVar(&o.contactPolicy, "contact-policy", false, "require owners to be contacts for task invitations (presence is always limited to visible agents)")
+	// Webhooks (delivery, contact policy).
+	f.StringVar(&o.deliveryWebhook, "delivery-webhook", "", "URL POSTed {conversationId, messageId, offlineRecipientAgentIds} for recipients of a message with no live connection")
+	f.StringVar(&o.deliverySecret, "delivery-webhook-secret", "", "HMAC-SHA256 key of the delivery webhook's X-MoltZap-Signature (required with --delivery-webhook)")
+	f.StringVar(&o.contactWebhook, "contact-webhook", "", "URL answering POST {userA, userB} with {inContact}: the contact predicate of --contact-policy (fails closed)")
+	f.DurationVar(&o.contactTimeout, "contact-webhook-timeout", 2*time.Second, "timeout of one contact webhook request (a timeout means not in contact)")
+	f.DurationVar(&o.contactCacheTTL, "contact-webhook-cache-ttl", 0, "cache contact webhook answers this long (0: no cache)")
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.StringVar(&o.logFormat, "log-format", "auto", "log format: auto (text on a terminal, JSON otherwise), text, json")
 	f.IntVar(&o.limits.MessagesPerMinute, "messages-per-minute", 60, "messages/send allowed per agent per minute")
@@ -96,6 +112,11 @@ func newRootCmd() *cobra.Command {
 	f.DurationVar(&o.httpRead, "http-read-timeout", 15*time.Second, "longest time to read one HTTP request, body included (WebSockets are not affected)")
 	f.DurationVar(&o.httpWrite, "http-write-timeout", 30*time.Second, "longest time to write one HTTP response (WebSockets are not affected)")
 	f.DurationVar(&o.httpIdle, "http-idle-timeout", 60*time.Second, "how long an idle keep-alive HTTP connection is kept")
+	f.StringVar(&o.appAllowlist, "app-allowlist", "", `JSON file {"<appId>": ["<ownerUserId>", ...]}: a listed app may be apps/register-ed only by its owners' agents; "*" lists the owners of every unlisted app ({"*": []}: only listed apps)`)
+	f.StringVar(&o.sessionValidator, "session-validator", "", "URL of the session-token webhook validator (REFERENCE 6.3); without it sessionToken connects are refused")
+	f.DurationVar(&o.sessionTimeout, "session-validator-timeout", 5*time.Second, "timeout of one session validator request (a timeout refuses the token)")
+	f.StringVar(&o.metricsAddr, "metrics-addr", "", "serve /metrics on this address instead of the public one")
+	f.StringSliceVar(&o.allowedOrigins, "allowed-origins", nil, "comma-separated origins allowed to open a WebSocket from a browser (default: any)")
 	_ = cmd.RegisterFlagCompletionFunc("log-level", cobra.FixedCompletions([]string{"debug", "info", "warn", "error"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("log-format", cobra.FixedCompletions([]string{"auto", "text", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
@@ -146,10 +167,27 @@ func (o options) validate() error {
 	}
 	for name, v := range map[string]time.Duration{"--heartbeat": o.limits.HeartbeatInterval, "--hook-timeout": o.hookTimeout,
 		"--lease-ttl": o.leaseTTL, "--shutdown-timeout": o.shutdownTimeout, "--auth-timeout": o.authTimeout,
-		"--http-read-timeout": o.httpRead, "--http-write-timeout": o.httpWrite, "--http-idle-timeout": o.httpIdle} {
+		"--http-read-timeout": o.httpRead, "--http-write-timeout": o.httpWrite, "--http-idle-timeout": o.httpIdle,
+		"--session-validator-timeout": o.sessionTimeout} {
 		if v <= 0 {
 			return fmt.Errorf("%s must be positive, got %s", name, v)
 		}
+	}
+	if o.sessionValidator != "" {
+		if u, err := url.Parse(o.sessionValidator); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("--session-validator %q: want an http(s) URL", o.sessionValidator)
+		}
+	}
+	if o.metricsAddr != "" {
+		if _, _, err := net.SplitHostPort(o.metricsAddr); err != nil {
+			return fmt.Errorf("--metrics-addr %q: want host:port", o.metricsAddr)
+		}
+	}
+	if err := o.validateWebhooks(); err != nil {
+		return err
+	}
+	if _, err := loadAppAllowlist(o.appAllowlist); err != nil {
+		return err
 	}
 	if o.readLimit < 1024 {
 		return fmt.Errorf("--read-limit must be at least 1024 bytes, got %d", o.readLimit)
@@ -194,10 +232,19 @@ func serve(ctx context.Context, o options, logOut io.Writer) error {
 			log.Error("close store", "err", err)
 		}
 	}()
+	allowlist, err := loadAppAllowlist(o.appAllowlist) // checked by validate; read once more here
+	if err != nil {
+		return err
+	}
 	srv, err := server.New(server.Config{
 		AdminSecret: o.adminSecret, ContactPolicy: o.contactPolicy, Limits: o.limits, ReadLimit: o.readLimit, WriteQueueLen: o.writeQueue,
 		HookTimeout: o.hookTimeout, LeaseTTL: o.leaseTTL, Logger: log,
+		AppAllowlist:    allowlist,
+		DeliveryWebhook: o.deliveryWebhook, DeliveryWebhookSecret: o.deliverySecret,
+		ContactWebhook: o.contactWebhook, ContactWebhookTimeout: o.contactTimeout, ContactWebhookCacheTTL: o.contactCacheTTL,
 		AuthTimeout: o.authTimeout, MaxAuthAttempts: o.authAttempts, MaxUnauthRequests: o.unauthRequests, AuthFailuresPerMinute: o.authFailures,
+		SeparateMetrics: o.metricsAddr != "", AllowedOrigins: o.allowedOrigins,
+		SessionValidator: sessionValidator(o),
 	}, st)
 	if err != nil {
 		return err
@@ -206,6 +253,14 @@ func serve(ctx context.Context, o options, logOut io.Writer) error {
 	if err != nil {
 		_ = srv.Shutdown(context.Background())
 		return fmt.Errorf("listen on %s: %w", o.addr, err)
+	}
+	if o.metricsAddr != "" {
+		stop, err := serveMetrics(o.metricsAddr, srv.MetricsHandler(), log)
+		if err != nil {
+			_ = srv.Shutdown(context.Background())
+			return err
+		}
+		defer stop()
 	}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: min(10*time.Second, o.httpRead),
 		ReadTimeout: o.httpRead, WriteTimeout: o.httpWrite, IdleTimeout: o.httpIdle, MaxHeaderBytes: maxHeaderBytes}
@@ -229,4 +284,26 @@ func serve(ctx context.Context, o options, logOut io.Writer) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// sessionValidator is the webhook validator of --session-validator, or nil.
+func sessionValidator(o options) server.SessionValidator {
+	if o.sessionValidator == "" {
+		return nil
+	}
+	return server.WebhookValidator{URL: o.sessionValidator, Timeout: o.sessionTimeout}
+}
+
+// serveMetrics serves /metrics on its own listener (--metrics-addr); stop closes it.
+func serveMetrics(addr string, h http.Handler, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on --metrics-addr %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", h)
+	ms := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
+	go func() { _ = ms.Serve(ln) }()
+	log.Info("metrics listening", "addr", ln.Addr().String())
+	return func() { _ = ms.Close() }, nil
 }

@@ -117,8 +117,14 @@ func (e sentinel) Error() string { return string(e) }
 
 const errNoTaskMaster = sentinel("no TaskMaster registered for the app")
 
-// AppsRegister binds the manifest's app id to the calling connection.
+// AppsRegister binds the manifest's app id to the calling connection, after the
+// Config.AppAllowlist check.
 func (h handlers) AppsRegister(_ context.Context, c *Conn, p protocol.AppsRegisterParams) (protocol.AppsRegisterResult, error) {
+	if p.Manifest.AppID != DefaultAppID { // the boot app keeps its own "already registered" answer
+		if err := h.s.checkAppAllowed(p.Manifest.AppID, c.Owner()); err != nil {
+			return protocol.AppsRegisterResult{}, err
+		}
+	}
 	if err := h.s.apps.register(c, p.Manifest); err != nil {
 		return protocol.AppsRegisterResult{}, err
 	}

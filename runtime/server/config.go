@@ -30,6 +30,17 @@ type Config struct {
 	// AdminSecret, when set, gates registration with an invite code and mounts
 	// /api/v1/admin/register-agent.
 	AdminSecret string
+	// SessionValidator, when set, accepts network/connect with a sessionToken (REFERENCE 6.3;
+	// WebhookValidator is the reference one). Without it such a connect is -32000 "Session
+	// tokens not supported by this server".
+	SessionValidator SessionValidator
+	// SeparateMetrics leaves /metrics off Handler(); serve MetricsHandler() on a listener of
+	// its own (off the public port).
+	SeparateMetrics bool
+	// AllowedOrigins, when set, limits WebSocket upgrades that carry an Origin header (those
+	// of browsers) to these origins ("https://app.example.com"); others get 403. Requests
+	// without an Origin (programs) are not affected.
+	AllowedOrigins []string
 	// ContactPolicy turns on the in-process contact policy (REFERENCE 15.6): task invitations
 	// then require both agents' owners to be the same user or accepted contacts (-32005
 	// otherwise). Off by default: every agent may invite every other agent. Presence
@@ -68,8 +79,58 @@ type Config struct {
 	SweepInterval time.Duration
 	// ShutdownDrain is how long Shutdown waits for in-flight writes (500 ms).
 	ShutdownDrain time.Duration
+
+	// Webhooks (delivery, contact policy)
+	//
+	// DeliveryWebhook, when set, receives a POST of {conversationId, messageId,
+	// offlineRecipientAgentIds} for the Forward recipients of a sent message that have no
+	// live connection (REFERENCE 15.2 step 10), signed with X-MoltZap-Signature
+	// "sha256=<hex HMAC-SHA256 of the body with DeliveryWebhookSecret>". It runs in the
+	// background through a bounded queue (full: dropped with a warning) and never delays
+	// messages/send; Shutdown stops it.
+	DeliveryWebhook       string
+	DeliveryWebhookSecret string
+	// DeliveryWebhookTimeout bounds one attempt (5 s); there are 3 attempts.
+	DeliveryWebhookTimeout time.Duration
+	// DeliveryWebhookBackoff is the base of the jittered exponential backoff between
+	// attempts (1 s: about 1 s, then about 2 s).
+	DeliveryWebhookBackoff time.Duration
+	// DeliveryWebhookQueue bounds the events waiting to be posted (1024).
+	DeliveryWebhookQueue int
+	// ContactWebhook, when set with ContactPolicy on, replaces the contacts table as the
+	// predicate areInContact(userA, userB) of the contact policy and presence visibility:
+	// POST {"userA","userB"} -> {"inContact": bool}, failing closed (any failure = not in
+	// contact). The same user is in contact with itself without a call.
+	ContactWebhook string
+	// ContactWebhookTimeout bounds one contact query (2 s).
+	ContactWebhookTimeout time.Duration
+	// ContactWebhookCacheTTL caches answers for this long (0: no cache; failures are never
+	// cached).
+	ContactWebhookCacheTTL time.Duration
 	// Logger receives structured logs (default: discard).
 	Logger *slog.Logger
+
+	// App allowlist and embedder hooks
+	//
+	// AppAllowlist (REFERENCE Q14), when non-nil, limits apps/register: an app id listed in
+	// it may be registered only by an agent whose owner user is in its list (-32001 "App <id>
+	// is not allowed for this owner" otherwise, unclaimed agents included). App ids not
+	// listed keep the first-come behaviour, unless the map has the key "*": its list is then
+	// the owners allowed for every app not listed by itself, so {"*": []} means "only listed
+	// apps may register". Nil or empty: no restriction.
+	AppAllowlist map[protocol.AppID][]protocol.UserID
+	// OnConnect, when set, runs after network/connect has verified the credentials and
+	// before anything is registered, with a context that ends after 2 s (the server stops
+	// waiting then even if the hook does not return). A non-nil error refuses the connection:
+	// the connect answers the hook's own -32000 or -32001 error as it is, any other error as
+	// -32001 Forbidden with its text as message; a timeout refuses too, with -32001
+	// "Connection refused: connect hook timed out". The socket stays open (it may retry).
+	OnConnect ConnectHook
+	// OnDisconnect, when set, runs once for every connection OnConnect admitted (or every
+	// authenticated connection without OnConnect) after it has ended and been cleaned up.
+	// It runs in its own goroutine: the server never waits for it (Shutdown included) and
+	// logs a warning when it is still running after 2 s.
+	OnDisconnect DisconnectHook
 }
 
 func (c Config) withDefaults() Config {

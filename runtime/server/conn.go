@@ -128,6 +128,10 @@ func (c *Conn) closePolicy(reason string) {
 func (c *Conn) send(frame []byte) {
 	if err := c.ws.Send(frame); err != nil {
 		c.srv.metrics.fanoutDropped()
+		if errors.Is(err, transport.ErrQueueFull) { // once: the connection is closing now
+			c.srv.log.Warn("slow consumer closed: write queue full", "conn", c.id, "agent", c.AgentID())
+			return
+		}
 		c.srv.log.Debug("send dropped", "conn", c.id, "err", err)
 		return
 	}

@@ -33,7 +33,8 @@ const defaultListLimit = 50
 //  7. messages/authorize (or the default Forward to every other participant);
 //  8. the verdict is recorded by compare-and-set from pending;
 //  9. Block -> -32019 {reason, messageId} (the row stays stored); Forward ->
-//     messages/received to the recipients and the sender's other connections.
+//     messages/received to the recipients and the sender's other connections;
+//  10. the offline-delivery webhook, queued for the recipients without a live connection.
 func (h handlers) MessagesSend(ctx context.Context, c *Conn, p protocol.MessagesSendParams) (protocol.MessagesSendResult, error) {
 	s := h.s
 	parts, err := s.encodeParts(p.Parts)
@@ -146,6 +147,7 @@ func (h handlers) MessagesSend(ctx context.Context, c *Conn, p protocol.Messages
 	}
 	targets := append(append(make([]protocol.AgentID, 0, len(decision.Recipients)+1), decision.Recipients...), sender)
 	s.notifyConversation(convID, targets, protocol.MessagesReceivedNotification{TaskID: p.TaskID, Message: msg}, c)
+	s.notifyOffline(convID, msg.ID, decision.Recipients, sender)
 	return protocol.MessagesSendResult{Message: msg}, nil
 }
 

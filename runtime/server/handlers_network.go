@@ -34,9 +34,16 @@ func (h handlers) NetworkConnect(ctx context.Context, c *Conn, p protocol.Networ
 		if err := checkVersion(s.cfg.ProtocolVersion, string(cred.MinProtocol), string(cred.MaxProtocol)); err != nil {
 			return protocol.HelloOk{}, err
 		}
-		return protocol.HelloOk{}, protocol.UnauthorizedError{Message: "Session tokens not supported by this server"}
+		a, err := s.verifySessionToken(ctx, cred.SessionToken)
+		if err != nil {
+			return protocol.HelloOk{}, err
+		}
+		agent = a
 	default:
 		return protocol.HelloOk{}, protocol.InvalidParamsError{}
+	}
+	if err := s.runConnectHook(ctx, c, agent); err != nil { // Config.OnConnect: refused, nothing registered
+		return protocol.HelloOk{}, err
 	}
 	convIDs, err := s.store.ConversationIDsForAgent(ctx, agent.ID)
 	if err != nil {
@@ -121,7 +128,7 @@ func (s *Server) invisible(ctx context.Context, c *Conn, ids []protocol.AgentID)
 		if owner == "" || a.OwnerUserID == "" {
 			continue
 		}
-		ok, err := s.store.AreInContact(ctx, owner, a.OwnerUserID)
+		ok, err := s.areInContact(ctx, owner, a.OwnerUserID)
 		if err != nil {
 			return nil, fmt.Errorf("contact check: %w", err)
 		}

@@ -182,7 +182,7 @@ func (s *Server) taskContactGate(ctx context.Context, c *Conn, invitees []protoc
 			refused = append(refused, id)
 			continue
 		}
-		ok, err := s.store.AreInContact(ctx, requester, target)
+		ok, err := s.areInContact(ctx, requester, target)
 		if err != nil {
 			return storeErr("task/request: contact check", err)
 		}

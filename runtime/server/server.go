@@ -40,6 +40,8 @@ type Server struct {
 	authLimit  *ratelimit.Limiter // failed network/connect per remote IP
 	dispatcher *protocol.ServerDispatcher[*Conn]
 	metrics    *metrics
+	delivery   *deliveryWebhook // offline-delivery webhook, nil when off (webhook_delivery.go)
+	contacts   *contactWebhook  // contact-policy webhook, nil when off (webhook_contacts.go)
 
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -64,6 +66,8 @@ func New(cfg Config, st store.Store) (*Server, error) {
 	s.authLimit = ratelimit.New(cfg.AuthFailuresPerMinute, 0, nil)
 	s.dispatcher = protocol.NewServerDispatcher[*Conn](handlers{s: s})
 	s.metrics.connections.Set(0)
+	s.startDeliveryWebhook()
+	s.startContactWebhook()
 	s.wg.Add(1)
 	go s.sweepLoop()
 	return s, nil
@@ -109,6 +113,10 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
 		return
 	}
+	if !s.originAllowed(r) {
+		http.Error(w, "origin not allowed", http.StatusForbidden)
+		return
+	}
 	ws, err := transport.Upgrade(w, r, s.cfg.transport())
 	if err != nil {
 		s.log.Debug("websocket upgrade failed", "remote", r.RemoteAddr, "err", err)
@@ -150,6 +158,7 @@ func (s *Server) disconnect(c *Conn, info transport.CloseInfo) {
 	defer cancel()
 	_ = c.peer.Wait(waitCtx)
 	s.log.Debug("connection closed", "conn", c.id, "agent", agentID, "close", info.String())
+	s.runDisconnectHook(c, agentID) // Config.OnDisconnect (admitted connections only)
 }
 
 // connHandler feeds a connection's requests to the generated dispatcher.

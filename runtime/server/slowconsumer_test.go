@@ -3,7 +3,9 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -66,7 +68,9 @@ func (e *env) dialStalling(a agent) *stallingPeer {
 // write queue fills; the other recipient keeps receiving every message promptly and the
 // sender is never blocked.
 func TestSlowConsumerIsolation(t *testing.T) {
+	logs := &warnings{}
 	e := newEnv(t, func(c *server.Config) {
+		c.Logger = slog.New(logs)
 		c.WriteQueueLen = 8
 		c.Limits.MessagesPerMinute = 1_000_000
 		c.Limits.RequestsPerMinute = 1_000_000
@@ -107,4 +111,41 @@ func TestSlowConsumerIsolation(t *testing.T) {
 	if _, body := get(t, e.http.URL+"/metrics"); !strings.Contains(body, "moltzap_fanout_dropped_total") || strings.Contains(body, "moltzap_fanout_dropped_total 0\n") {
 		t.Fatal("no fan-out drop was counted for the stalled consumer")
 	}
+	// The operator sees it: one warning naming the agent.
+	if got := logs.agentsWarned("slow consumer closed: write queue full"); len(got) != 1 || got[0] != slow.ID {
+		t.Fatalf("slow-consumer warnings for agents %v, want exactly [%s]", got, slow.ID)
+	}
+}
+
+// warnings is a slog.Handler keeping the agent of every warning, by message.
+type warnings struct {
+	mu     sync.Mutex
+	agents map[string][]string
+}
+
+func (w *warnings) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelWarn }
+func (w *warnings) WithAttrs([]slog.Attr) slog.Handler           { return w }
+func (w *warnings) WithGroup(string) slog.Handler                { return w }
+
+func (w *warnings) Handle(_ context.Context, r slog.Record) error {
+	agent := ""
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "agent" {
+			agent = a.Value.String()
+		}
+		return true
+	})
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.agents == nil {
+		w.agents = map[string][]string{}
+	}
+	w.agents[r.Message] = append(w.agents[r.Message], agent)
+	return nil
+}
+
+func (w *warnings) agentsWarned(msg string) []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]string(nil), w.agents[msg]...)
 }
