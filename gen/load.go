@@ -102,4 +102,3 @@ func hasProblemFor(ps Problems, file string) bool {
 	}
 	return false
 }
-

@@ -26,10 +26,10 @@ import (
 
 // edit describes a rewrite of one location while rendering an instance.
 type edit struct {
-	ptr     string // location
-	value   string // raw JSON replacing the value at ptr ("" keeps it)
-	prefix  string // raw members inserted first in the object at ptr
-	suffix  string // raw members appended to the object at ptr
+	ptr    string // location
+	value  string // raw JSON replacing the value at ptr ("" keeps it)
+	prefix string // raw members inserted first in the object at ptr
+	suffix string // raw members appended to the object at ptr
 }
 
 // render writes v as JSON with sorted keys, applying ed.
