@@ -17,10 +17,7 @@ import (
 // the connection).
 func TestHTTPTimeouts(t *testing.T) {
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "moltzap-server")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildServer(t, dir)
 	addr := freeAddr(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

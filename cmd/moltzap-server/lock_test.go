@@ -18,10 +18,7 @@ import (
 // --version on the built binary.
 func TestSecondServerOnSameDataRefuses(t *testing.T) {
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "moltzap-server")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildServer(t, dir)
 	if out, err := exec.Command(bin, "--version").Output(); err != nil || !strings.Contains(string(out), "moltzap-server version") {
 		t.Fatalf("--version: %v %q", err, out)
 	}
@@ -70,4 +67,14 @@ func waitHealthy(t *testing.T, url string) {
 		}
 	}
 	t.Fatalf("%s never became healthy", url)
+}
+
+// buildServer builds this command into dir and returns the binary's path.
+func buildServer(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "moltzap-server")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
 }
