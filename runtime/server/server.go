@@ -48,6 +48,7 @@ type Server struct {
 	wg      sync.WaitGroup // background work: sweeper, verdict round trips
 	connWG  sync.WaitGroup // one per served connection
 	closing atomic.Bool
+	admitMu sync.Mutex // orders admitting a connection (connWG.Add) against Shutdown
 }
 
 // New returns a server over st. Call Shutdown to stop it; the caller closes st afterwards.
@@ -80,9 +81,13 @@ func (s *Server) Handler() http.Handler { return s.routes() }
 // Shutdown stops accepting connections, closes every socket with 1001, waits for in-flight
 // work (bounded by ctx) and stops the server's timers. It does not close the store.
 func (s *Server) Shutdown(ctx context.Context) error {
-	if !s.closing.CompareAndSwap(false, true) {
+	s.admitMu.Lock()
+	first := s.closing.CompareAndSwap(false, true)
+	s.admitMu.Unlock()
+	if !first {
 		return nil
 	}
+	// From here no connection is admitted, so every one connWG counts is in s.conns.
 	for _, c := range s.conns.all() {
 		go c.ws.Close(transport.CloseGoingAway, "server shutting down")
 	}
@@ -93,6 +98,19 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.leases.Close()
 	return err
+}
+
+// admit counts and registers a new connection unless Shutdown has begun: a connection that
+// upgraded while Shutdown ran is refused rather than missed by it.
+func (s *Server) admit(c *Conn) bool {
+	s.admitMu.Lock()
+	defer s.admitMu.Unlock()
+	if s.closing.Load() {
+		return false
+	}
+	s.connWG.Add(1)
+	s.conns.add(c)
+	return true
 }
 
 // waitCtx waits for wg, or until ctx ends.
@@ -122,14 +140,16 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		s.log.Debug("websocket upgrade failed", "remote", r.RemoteAddr, "err", err)
 		return
 	}
-	s.connWG.Add(1)
-	defer s.connWG.Done()
 	c := &Conn{id: uuid.NewString(), srv: s, ws: ws, started: time.Now(), remoteIP: remoteIP(r)}
 	c.peer = rpc.NewPeer(ws, connHandler{c}, rpc.Options{
 		Role: rpc.RoleServer, Logger: s.log.With("conn", c.id), IDPrefix: "srv-" + c.id[:8],
 		CallTimeout: -1, OnMalformed: func(int) { s.metrics.malformed.Inc() },
 	})
-	s.conns.add(c)
+	if !s.admit(c) {
+		_ = ws.Close(transport.CloseGoingAway, "server shutting down")
+		return
+	}
+	defer s.connWG.Done()
 	s.metrics.connections.Inc()
 	authDeadline := time.AfterFunc(s.cfg.AuthTimeout, func() {
 		if !c.Authenticated() {
