@@ -29,8 +29,13 @@
 // topic, encoding it once. A connection beyond the cap (Options.MaxConnections,
 // default 100) is closed at once with 1008 "Server at maximum capacity";
 // Server.Shutdown closes every socket with 1000 "Server shutting down".
-// Connection ids are a server-local counter (conn_<n>) used in logs only;
-// there is no authentication in the pattern itself.
+// Connection ids are a server-local counter (conn_<n>) used in logs only.
+//
+// The pattern itself has no authentication; Options.Auth adds it (a bearer
+// token on the upgrade, or a first frame [topic, "auth", {token}] for
+// browsers, UNAUTHORIZED before it and a close 1008 after a timeout), and
+// Options.ReadOnly refuses every client event but subscribe and unsubscribe
+// (READ_ONLY), as a view of a live system must.
 //
 // The package runs on MoltZap's own WebSocket layer, runtime/transport.
 package observatory

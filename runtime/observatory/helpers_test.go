@@ -53,6 +53,12 @@ func dial(t *testing.T, url string) *client {
 	if err != nil {
 		t.Fatalf("Dial: %v", err)
 	}
+	return serveClient(t, conn)
+}
+
+// serveClient serves a dialed connection in the background.
+func serveClient(t *testing.T, conn *transport.Conn) *client {
+	t.Helper()
 	c := &client{conn: conn, msgs: make(chan []byte, 256), info: make(chan transport.CloseInfo, 1)}
 	go func() {
 		c.info <- conn.Serve(context.Background(), func(msg []byte) { c.msgs <- msg })

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/moltzap/moltzap-go/runtime/transport"
 )
@@ -25,6 +27,12 @@ const (
 	// CodeInternalError reports a topic that no channel matches; it is sent
 	// on that topic.
 	CodeInternalError = "INTERNAL_ERROR"
+	// CodeUnauthorized answers every frame of a connection that has not
+	// authenticated yet (Options.Auth), on the frame's topic.
+	CodeUnauthorized = "UNAUTHORIZED"
+	// CodeReadOnly answers a client event other than subscribe and
+	// unsubscribe on a read-only server (Options.ReadOnly).
+	CodeReadOnly = "READ_ONLY"
 )
 
 // Events and topics of the wire format (REFERENCE 18.1).
@@ -49,6 +57,9 @@ const (
 	ReasonAtCapacity = "Server at maximum capacity"
 	// ReasonShuttingDown closes (1000) every connection on Shutdown.
 	ReasonShuttingDown = "Server shutting down"
+	// ReasonAuthTimeout closes (1008) a connection that has not
+	// authenticated within Auth.Timeout.
+	ReasonAuthTimeout = "Authentication timeout"
 )
 
 // ErrorPayload is the payload of an error event.
@@ -69,6 +80,13 @@ type Options struct {
 	Transport transport.Config
 	// Logger receives connection and routing events; nil discards them.
 	Logger *slog.Logger
+	// Auth, when set, requires every connection to authenticate before it
+	// may use the server; nil leaves the server open (the seed pattern).
+	Auth *Auth
+	// ReadOnly refuses every client event other than subscribe and
+	// unsubscribe with an error event of code READ_ONLY on its topic,
+	// instead of routing it to a channel's event handlers.
+	ReadOnly bool
 }
 
 // Server is a topic-channel WebSocket server; it is an http.Handler to be
@@ -92,9 +110,11 @@ type Server struct {
 
 // conn is one admitted WebSocket connection.
 type conn struct {
-	id   string
-	ws   *transport.Conn
-	subs map[string]struct{} // guarded by Server.mu
+	id        string
+	ws        *transport.Conn
+	subs      map[string]struct{} // guarded by Server.mu
+	authed    atomic.Bool         // always true without Options.Auth
+	authTimer *time.Timer         // closes an unauthenticated socket; nil once authenticated or without Auth
 }
 
 // send queues msg on the socket.
@@ -147,20 +167,49 @@ func (s *Server) findChannel(topic string) (*Channel, Params, bool) {
 // An invalid upgrade is answered with HTTP 400; a connection beyond the cap
 // is closed with 1008 "Server at maximum capacity", one arriving during or
 // after Shutdown with 1000 "Server shutting down".
+//
+// With Options.Auth, a request carrying "Authorization: Bearer <token>" is
+// authenticated by it before the upgrade (a token Auth.Verify refuses is
+// answered HTTP 401 and no socket is opened); a request without it gets a
+// socket that must authenticate with its first frame.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	authed := false
+	if s.opts.Auth != nil {
+		if token, ok := bearerToken(r); ok {
+			if !s.opts.Auth.Verify(token) {
+				s.log.Warn("observatory: bearer token refused", "remote", r.RemoteAddr)
+				w.Header().Set("WWW-Authenticate", `Bearer realm="observatory"`)
+				http.Error(w, "observatory: invalid token", http.StatusUnauthorized)
+				return
+			}
+			authed = true
+		}
+	}
 	ws, err := transport.Upgrade(w, r, s.opts.Transport)
 	if err != nil {
 		s.log.Debug("observatory: websocket upgrade failed", "remote", r.RemoteAddr, "err", err)
 		return
 	}
-	s.ServeConn(ws)
+	s.serve(ws, authed)
 }
 
 // ServeConn serves an already upgraded connection until it ends, applying
 // the cap and shutdown rules of ServeHTTP. It is meant for embedders that
 // check the upgrade request (for instance its credentials) themselves.
-func (s *Server) ServeConn(ws *transport.Conn) {
-	c, code, reason := s.admit(ws)
+//
+// With Options.Auth the connection must authenticate with its first frame;
+// ServeAuthenticatedConn serves one whose upgrade request was already
+// authenticated by the embedder.
+func (s *Server) ServeConn(ws *transport.Conn) { s.serve(ws, false) }
+
+// ServeAuthenticatedConn is ServeConn for a connection the embedder has
+// authenticated itself: Options.Auth does not apply to it.
+func (s *Server) ServeAuthenticatedConn(ws *transport.Conn) { s.serve(ws, true) }
+
+// serve admits ws and serves it until it ends; authed tells whether it is
+// authenticated already.
+func (s *Server) serve(ws *transport.Conn, authed bool) {
+	c, code, reason := s.admit(ws, authed)
 	if c == nil {
 		s.log.Warn("observatory: connection rejected", "remote", ws.RemoteAddr(), "reason", reason)
 		_ = ws.Close(code, reason) // sendable constant code
@@ -179,7 +228,7 @@ func (s *Server) ServeConn(ws *transport.Conn) {
 
 // admit registers ws as a connection, or returns the close code and reason
 // to reject it with.
-func (s *Server) admit(ws *transport.Conn) (*conn, transport.CloseCode, string) {
+func (s *Server) admit(ws *transport.Conn, authed bool) (*conn, transport.CloseCode, string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
@@ -190,6 +239,16 @@ func (s *Server) admit(ws *transport.Conn) (*conn, transport.CloseCode, string) 
 	}
 	s.nextID++
 	c := &conn{id: "conn_" + strconv.FormatUint(s.nextID, 10), ws: ws, subs: make(map[string]struct{})}
+	if authed || s.opts.Auth == nil {
+		c.authed.Store(true)
+	} else {
+		c.authTimer = time.AfterFunc(s.opts.Auth.timeout(), func() {
+			if !c.authed.Load() {
+				s.log.Warn("observatory: connection did not authenticate in time", "conn", c.id)
+				_ = ws.Close(transport.ClosePolicyViolation, ReasonAuthTimeout) // sendable constant code
+			}
+		})
+	}
 	s.conns[c] = struct{}{}
 	s.wg.Add(1)
 	return c, 0, ""
@@ -197,6 +256,9 @@ func (s *Server) admit(ws *transport.Conn) (*conn, transport.CloseCode, string) 
 
 // drop forgets a connection that has ended, with its subscriptions.
 func (s *Server) drop(c *conn) {
+	if c.authTimer != nil {
+		c.authTimer.Stop()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for topic := range c.subs {
@@ -232,6 +294,10 @@ func (s *Server) handleMessage(ctx context.Context, c *conn, msg []byte) {
 		s.sendError(c, TopicError, CodeInvalidPayload, "Message must be [topic, event, payload]")
 		return
 	}
+	if !c.authed.Load() {
+		s.authenticate(c, topic, event, payload)
+		return
+	}
 	switch event {
 	case EventSubscribe:
 		s.handleSubscribe(ctx, c, topic, payload)
@@ -242,6 +308,10 @@ func (s *Server) handleMessage(ctx context.Context, c *conn, msg []byte) {
 		s.sendTo(c, topic, EventUnsubscribed, struct{}{})
 		s.log.Debug("observatory: unsubscribed", "conn", c.id, "topic", topic)
 	default:
+		if s.opts.ReadOnly {
+			s.sendError(c, topic, CodeReadOnly, "This view is read-only: only subscribe and unsubscribe are accepted")
+			return
+		}
 		ch, params, found := s.findChannel(topic)
 		if !found {
 			s.sendError(c, topic, CodeInternalError, "No channel matches topic: "+topic)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"net/http"
 
 	"github.com/gobwas/ws"
 )
@@ -15,8 +16,19 @@ const ioBufferSize = 4 << 10
 // ctx bounds the TCP connect, TLS and WebSocket handshakes; it does not
 // affect the connection once established.
 func Dial(ctx context.Context, urlStr string, cfg Config) (*Conn, error) {
+	return DialHeader(ctx, urlStr, nil, cfg)
+}
+
+// DialHeader is Dial with extra HTTP headers on the upgrade request, such as
+// Authorization. A server that answers the upgrade with an HTTP status other
+// than 101 makes it fail with an error wrapping ws.StatusError (errors.As
+// gives the status).
+func DialHeader(ctx context.Context, urlStr string, header http.Header, cfg Config) (*Conn, error) {
 	cfg = cfg.withDefaults()
 	var d ws.Dialer
+	if len(header) > 0 {
+		d.Header = ws.HandshakeHeaderHTTP(header)
+	}
 	nc, br, _, err := d.Dial(ctx, urlStr)
 	if err != nil {
 		return nil, fmt.Errorf("transport: dial %s: %w", urlStr, err)
