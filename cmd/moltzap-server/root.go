@@ -58,6 +58,9 @@ type options struct {
 	sessionValidator, metricsAddr string
 	sessionTimeout                time.Duration
 	allowedOrigins                []string
+	// Observatory (the read-only live view at /observatory).
+	observatoryToken    string
+	observatoryMaxConns int
 }
 
 func newRootCmd() *cobra.Command {
@@ -116,6 +119,8 @@ func newRootCmd() *cobra.Command {
 	f.StringVar(&o.sessionValidator, "session-validator", "", "URL of the session-token webhook validator (REFERENCE 6.3); without it sessionToken connects are refused")
 	f.DurationVar(&o.sessionTimeout, "session-validator-timeout", 5*time.Second, "timeout of one session validator request (a timeout refuses the token)")
 	f.StringVar(&o.metricsAddr, "metrics-addr", "", "serve /metrics on this address instead of the public one")
+	f.StringVar(&o.observatoryToken, "observatory-token", "", "serve the Observatory (live read-only view: WebSocket /observatory, page /observatory/) to holders of this token (default: the --admin-secret, if any)")
+	f.IntVar(&o.observatoryMaxConns, "observatory-max-conns", 100, "open Observatory sockets allowed; more are closed with 1008")
 	f.StringSliceVar(&o.allowedOrigins, "allowed-origins", nil, "comma-separated origins allowed to open a WebSocket from a browser (default: any)")
 	_ = cmd.RegisterFlagCompletionFunc("log-level", cobra.FixedCompletions([]string{"debug", "info", "warn", "error"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("log-format", cobra.FixedCompletions([]string{"auto", "text", "json"}, cobra.ShellCompDirectiveNoFileComp))
@@ -160,7 +165,7 @@ func (o options) validate() error {
 	}
 	for name, v := range map[string]int{"--messages-per-minute": o.limits.MessagesPerMinute, "--requests-per-minute": o.limits.RequestsPerMinute,
 		"--max-group-participants": o.limits.MaxGroupParticipants, "--write-queue": o.writeQueue,
-		"--auth-max-attempts": o.authAttempts, "--unauth-max-requests": o.unauthRequests, "--auth-failures-per-minute": o.authFailures} {
+		"--auth-max-attempts": o.authAttempts, "--observatory-max-conns": o.observatoryMaxConns, "--unauth-max-requests": o.unauthRequests, "--auth-failures-per-minute": o.authFailures} {
 		if v <= 0 {
 			return fmt.Errorf("%s must be positive, got %d", name, v)
 		}
@@ -236,7 +241,11 @@ func serve(ctx context.Context, o options, logOut io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv, err := server.New(server.Config{
+	view, err := newObservatory(o, log)
+	if err != nil {
+		return err
+	}
+	cfg := server.Config{
 		AdminSecret: o.adminSecret, ContactPolicy: o.contactPolicy, Limits: o.limits, ReadLimit: o.readLimit, WriteQueueLen: o.writeQueue,
 		HookTimeout: o.hookTimeout, LeaseTTL: o.leaseTTL, Logger: log,
 		AppAllowlist:    allowlist,
@@ -245,10 +254,15 @@ func serve(ctx context.Context, o options, logOut io.Writer) error {
 		AuthTimeout: o.authTimeout, MaxAuthAttempts: o.authAttempts, MaxUnauthRequests: o.unauthRequests, AuthFailuresPerMinute: o.authFailures,
 		SeparateMetrics: o.metricsAddr != "", AllowedOrigins: o.allowedOrigins,
 		SessionValidator: sessionValidator(o),
-	}, st)
+	}
+	if view != nil {
+		cfg.Feed = view
+	}
+	srv, err := server.New(cfg, st)
 	if err != nil {
 		return err
 	}
+	attachObservatory(view, srv)
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		_ = srv.Shutdown(context.Background())
@@ -262,11 +276,17 @@ func serve(ctx context.Context, o options, logOut io.Writer) error {
 		}
 		defer stop()
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: min(10*time.Second, o.httpRead),
+	hs := &http.Server{Handler: withObservatory(srv.Handler(), view), ReadHeaderTimeout: min(10*time.Second, o.httpRead),
 		ReadTimeout: o.httpRead, WriteTimeout: o.httpWrite, IdleTimeout: o.httpIdle, MaxHeaderBytes: maxHeaderBytes}
+	if view != nil {
+		hs.ConnContext = view.ConnContext // sockets beyond the Observatory's cap: the last accepted
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	log.Info("moltzap server listening", "addr", ln.Addr().String(), "data", o.data, "ws", "ws://"+ln.Addr().String()+"/ws")
+	if view != nil {
+		log.Info("observatory on", "page", "http://"+ln.Addr().String()+observatoryPagePath, "ws", "ws://"+ln.Addr().String()+observatorySocketPath)
+	}
 	select {
 	case err := <-errc:
 		_ = srv.Shutdown(context.Background())
@@ -279,6 +299,7 @@ func serve(ctx context.Context, o options, logOut io.Writer) error {
 	if err := hs.Shutdown(sctx); err != nil { // stop accepting; plain HTTP requests finish
 		log.Warn("http shutdown", "err", err)
 	}
+	shutdownObservatory(sctx, view, log)
 	if err := srv.Shutdown(sctx); err != nil { // close sockets with 1001, drain writes
 		log.Warn("server shutdown", "err", err)
 	}

@@ -28,7 +28,8 @@ const (
 // (ServeHTTP) or, since browsers cannot set headers on a WebSocket, with the
 // frame [Topic, "auth", {"token": "<token>"}], answered
 // [Topic, "authenticated", {}]. Until then every frame is answered with an
-// error event of code UNAUTHORIZED on its topic, and a connection still not
+// error event of code UNAUTHORIZED on Topic (not on the frame's topic, so
+// that it cannot be mistaken for an event of that topic), and a connection still not
 // authenticated after Timeout is closed with 1008 "Authentication timeout".
 type Auth struct {
 	// Verify reports whether token is valid. It must be safe for concurrent
@@ -86,7 +87,7 @@ type authPayload struct {
 func (s *Server) authenticate(c *conn, topic, event string, payload json.RawMessage) {
 	a := s.opts.Auth
 	if topic != a.topic() || event != EventAuth {
-		s.sendError(c, topic, CodeUnauthorized, "Authenticate first: send ["+a.topic()+`, "auth", {"token": ...}]`)
+		s.sendError(c, a.topic(), CodeUnauthorized, "Authenticate first: send ["+a.topic()+`, "auth", {"token": ...}]`)
 		return
 	}
 	var p authPayload

@@ -21,8 +21,8 @@ func TestUnauthenticatedFramesAreAnsweredUnauthorized(t *testing.T) {
 	c := dial(t, startServer(t, authServer(0)))
 	c.send(t, `["conversation:c1","subscribe",{"id":"x"}]`)
 	f := c.next(t)
-	if f.Topic != "conversation:c1" || f.Event != "error" || !containsCode(f.Payload, CodeUnauthorized) {
-		t.Fatalf("subscribe before auth: got %+v, want an UNAUTHORIZED error on the topic", f)
+	if f.Topic != DefaultAuthTopic || f.Event != "error" || !containsCode(f.Payload, CodeUnauthorized) {
+		t.Fatalf("subscribe before auth: got %+v, want an UNAUTHORIZED error on the auth topic", f)
 	}
 	c.send(t, `["observatory","auth",{"token":"wrong"}]`)
 	if f := c.next(t); f.Topic != "observatory" || f.Event != "error" || !containsCode(f.Payload, CodeUnauthorized) {

@@ -28,7 +28,7 @@ const (
 	// on that topic.
 	CodeInternalError = "INTERNAL_ERROR"
 	// CodeUnauthorized answers every frame of a connection that has not
-	// authenticated yet (Options.Auth), on the frame's topic.
+	// authenticated yet (Options.Auth), on the authentication topic.
 	CodeUnauthorized = "UNAUTHORIZED"
 	// CodeReadOnly answers a client event other than subscribe and
 	// unsubscribe on a read-only server (Options.ReadOnly).
@@ -106,6 +106,9 @@ type Server struct {
 	topics   map[string]map[*conn]struct{} // topic -> subscribed connections
 	nextID   uint64
 	closing  bool
+
+	subscriptions atomic.Int64  // (connection, topic) pairs, kept in step with topics under mu
+	accepted      atomic.Uint64 // TCP connections numbered by ConnContext
 }
 
 // conn is one admitted WebSocket connection.
@@ -115,6 +118,10 @@ type conn struct {
 	subs      map[string]struct{} // guarded by Server.mu
 	authed    atomic.Bool         // always true without Options.Auth
 	authTimer *time.Timer         // closes an unauthenticated socket; nil once authenticated or without Auth
+
+	acceptSeq  uint64      // accept order (ConnContext), 0 when unknown
+	admittedAt time.Time   // when admit registered it
+	active     atomic.Bool // a frame has been received
 }
 
 // send queues msg on the socket.
@@ -190,7 +197,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.log.Debug("observatory: websocket upgrade failed", "remote", r.RemoteAddr, "err", err)
 		return
 	}
-	s.serve(ws, authed)
+	s.serve(ws, authed, acceptSeq(r.Context()))
 }
 
 // ServeConn serves an already upgraded connection until it ends, applying
@@ -200,16 +207,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // With Options.Auth the connection must authenticate with its first frame;
 // ServeAuthenticatedConn serves one whose upgrade request was already
 // authenticated by the embedder.
-func (s *Server) ServeConn(ws *transport.Conn) { s.serve(ws, false) }
+func (s *Server) ServeConn(ws *transport.Conn) { s.serve(ws, false, 0) }
 
 // ServeAuthenticatedConn is ServeConn for a connection the embedder has
 // authenticated itself: Options.Auth does not apply to it.
-func (s *Server) ServeAuthenticatedConn(ws *transport.Conn) { s.serve(ws, true) }
+func (s *Server) ServeAuthenticatedConn(ws *transport.Conn) { s.serve(ws, true, 0) }
 
 // serve admits ws and serves it until it ends; authed tells whether it is
-// authenticated already.
-func (s *Server) serve(ws *transport.Conn, authed bool) {
-	c, code, reason := s.admit(ws, authed)
+// authenticated already, seq is its accept number (0 when unknown).
+func (s *Server) serve(ws *transport.Conn, authed bool, seq uint64) {
+	c, code, reason := s.admit(ws, authed, seq)
 	if c == nil {
 		s.log.Warn("observatory: connection rejected", "remote", ws.RemoteAddr(), "reason", reason)
 		_ = ws.Close(code, reason) // sendable constant code
@@ -228,17 +235,18 @@ func (s *Server) serve(ws *transport.Conn, authed bool) {
 
 // admit registers ws as a connection, or returns the close code and reason
 // to reject it with.
-func (s *Server) admit(ws *transport.Conn, authed bool) (*conn, transport.CloseCode, string) {
+func (s *Server) admit(ws *transport.Conn, authed bool, seq uint64) (*conn, transport.CloseCode, string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
 	case s.closing:
 		return nil, transport.CloseNormal, ReasonShuttingDown
-	case len(s.conns) >= s.opts.MaxConnections:
+	case len(s.conns) >= s.opts.MaxConnections && !s.evictLaterLocked(seq):
 		return nil, transport.ClosePolicyViolation, ReasonAtCapacity
 	}
 	s.nextID++
-	c := &conn{id: "conn_" + strconv.FormatUint(s.nextID, 10), ws: ws, subs: make(map[string]struct{})}
+	c := &conn{id: "conn_" + strconv.FormatUint(s.nextID, 10), ws: ws, subs: make(map[string]struct{}),
+		acceptSeq: seq, admittedAt: time.Now()}
 	if authed || s.opts.Auth == nil {
 		c.authed.Store(true)
 	} else {
@@ -271,6 +279,9 @@ func (s *Server) drop(c *conn) {
 func (s *Server) unsubscribeLocked(c *conn, topic string) {
 	delete(c.subs, topic)
 	if set := s.topics[topic]; set != nil {
+		if _, ok := set[c]; ok {
+			s.subscriptions.Add(-1)
+		}
 		delete(set, c)
 		if len(set) == 0 {
 			delete(s.topics, topic)
@@ -280,6 +291,7 @@ func (s *Server) unsubscribeLocked(c *conn, topic string) {
 
 // handleMessage handles one inbound frame of c.
 func (s *Server) handleMessage(ctx context.Context, c *conn, msg []byte) {
+	c.active.Store(true)
 	defer func() {
 		if v := recover(); v != nil {
 			s.log.Error("observatory: handler panicked", "conn", c.id, "panic", v)
@@ -363,6 +375,9 @@ func (s *Server) handleSubscribe(ctx context.Context, c *conn, topic string, pay
 	if set == nil {
 		set = make(map[*conn]struct{})
 		s.topics[topic] = set
+	}
+	if _, ok := set[c]; !ok {
+		s.subscriptions.Add(1)
 	}
 	set[c] = struct{}{}
 	err = c.send(msg)
@@ -461,6 +476,11 @@ func (s *Server) ConnectionCount() int {
 	defer s.mu.RUnlock()
 	return len(s.conns)
 }
+
+// Watched reports whether any connection is subscribed to any topic. It is
+// one atomic load, meant for producers that build events only while someone
+// watches.
+func (s *Server) Watched() bool { return s.subscriptions.Load() > 0 }
 
 // SubscriberCount returns the number of connections subscribed to exactly
 // topic.

@@ -1,16 +1,20 @@
 package observatory
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/gobwas/ws"
 	"github.com/moltzap/moltzap-go/runtime/transport"
 )
 
@@ -356,5 +360,92 @@ func TestBadUpgradeIs400(t *testing.T) {
 	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusBadRequest {
 		t.Fatalf("status %d, want 400", resp.StatusCode)
+	}
+}
+
+func TestWatchedFollowsSubscriptions(t *testing.T) {
+	obs := conversationServer(Options{})
+	url := startServer(t, obs)
+	if obs.Watched() {
+		t.Fatal("Watched with no connection")
+	}
+	a, b := dial(t, url), dial(t, url)
+	a.subscribe(t, "conversation:w", "1")
+	a.expect(t, "conversation:w", "conversation:snapshot", `{"conversationId":"w"}`)
+	a.subscribe(t, "conversation:w", "again") // a second subscribe to the same topic counts once
+	a.expect(t, "conversation:w", "conversation:snapshot", `{"conversationId":"w"}`)
+	b.subscribe(t, "conversation:v", "2")
+	b.expect(t, "conversation:v", "conversation:snapshot", `{"conversationId":"v"}`)
+	if !obs.Watched() {
+		t.Fatal("not Watched with two subscriptions")
+	}
+	a.send(t, `["conversation:w","unsubscribe",{}]`)
+	a.expect(t, "conversation:w", "unsubscribed", "{}")
+	if !obs.Watched() {
+		t.Fatal("not Watched while b is still subscribed")
+	}
+	_ = b.conn.Close(transport.CloseNormal, "")
+	b.closed(t)
+	waitFor(t, "no subscription left", func() bool { return !obs.Watched() })
+}
+
+func TestCapClosesTheSocketsAcceptedLast(t *testing.T) {
+	obs := conversationServer(Options{MaxConnections: 3})
+	hs := httptest.NewUnstartedServer(obs)
+	hs.Config.ConnContext = obs.ConnContext
+	hs.Start()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+		defer cancel()
+		_ = obs.Shutdown(ctx)
+		hs.Close()
+	})
+	u, err := url.Parse("ws" + strings.TrimPrefix(hs.URL, "http"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Four TCP connections accepted in order, whose upgrades then finish in
+	// the reverse order: the one accepted last is refused all the same.
+	var conns [4]net.Conn
+	for i := range conns {
+		c, err := net.Dial("tcp", u.Host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = c.Close() })
+		conns[i] = c
+		waitFor(t, "accept", func() bool { return obs.accepted.Load() >= uint64(i+1) })
+	}
+	var readers [4]*bufio.Reader
+	for i := 3; i >= 0; i-- {
+		br, _, err := ws.Dialer{}.Upgrade(conns[i], u)
+		if err != nil {
+			t.Fatalf("upgrade %d: %v", i, err)
+		}
+		if br == nil {
+			br = bufio.NewReader(conns[i])
+		}
+		readers[i] = br
+		if i > 0 {
+			waitFor(t, "admission", func() bool { return obs.ConnectionCount() == 4-i })
+		}
+	}
+	_ = conns[3].SetReadDeadline(time.Now().Add(waitTimeout))
+	f, err := ws.ReadFrame(readers[3])
+	if err != nil {
+		t.Fatalf("read from the socket accepted last: %v", err)
+	}
+	code, reason := ws.ParseCloseFrameData(f.Payload)
+	if f.Header.OpCode != ws.OpClose || code != ws.StatusPolicyViolation || reason != ReasonAtCapacity {
+		t.Fatalf("socket accepted last got %v %d %q, want close 1008 %q", f.Header.OpCode, code, reason, ReasonAtCapacity)
+	}
+	if n := obs.ConnectionCount(); n != 3 {
+		t.Fatalf("ConnectionCount = %d, want 3", n)
+	}
+	for i := 0; i < 3; i++ {
+		_ = conns[i].SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+		if _, err := ws.ReadFrame(readers[i]); err == nil {
+			t.Fatalf("socket %d accepted within the cap received a frame", i)
+		}
 	}
 }

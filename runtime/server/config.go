@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/moltzap/moltzap-go/runtime/feed"
 	"log/slog"
 	"time"
 
@@ -110,6 +111,12 @@ type Config struct {
 	// Logger receives structured logs (default: discard).
 	Logger *slog.Logger
 
+	// Feed, when set, is told what happens on the network (connections, presence, tasks,
+	// conversations, messages, leases) for a read-only live view such as the Observatory;
+	// FeedSource answers the view's snapshot questions. Nil means feed.Nop: nobody
+	// watches and no event is built.
+	Feed feed.Observer
+
 	// App allowlist and embedder hooks
 	//
 	// AppAllowlist (REFERENCE Q14), when non-nil, limits apps/register: an app id listed in
@@ -134,6 +141,9 @@ type Config struct {
 }
 
 func (c Config) withDefaults() Config {
+	if c.Feed == nil {
+		c.Feed = feed.Nop{}
+	}
 	if c.ProtocolVersion == "" {
 		c.ProtocolVersion = protocol.ProtocolVersion
 	}

@@ -32,6 +32,7 @@ type Conn struct {
 	mu      sync.RWMutex
 	authed  bool
 	agentID protocol.AgentID
+	name    protocol.AgentName
 	status  protocol.AgentStatus
 	owner   protocol.UserID
 	convs   map[protocol.ConversationID]struct{} // subscription set: the fan-out gate for conversation traffic

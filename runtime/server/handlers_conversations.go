@@ -46,6 +46,9 @@ func (s *Server) createTaskConversation(ctx context.Context, taskID protocol.Tas
 	s.notifyAgents(members, protocol.TaskConversationCreatedNotification{
 		TaskID: taskID, ConversationID: cv.ID, Name: optString(name), Participants: others,
 	}, nil)
+	if s.watching() {
+		s.cfg.Feed.ConversationCreated(taskID, conversation(cv))
+	}
 	return cv, nil
 }
 
@@ -145,6 +148,9 @@ func (h handlers) TaskConversationArchive(ctx context.Context, c *Conn, p protoc
 		s.notifyConversationMembers(ctx, cv.ID, protocol.TaskConversationArchivedNotification{
 			TaskID: t.ID, ConversationID: cv.ID, ArchivedAt: dateTime(*cv.ArchivedAt),
 		})
+		if s.watching() {
+			s.cfg.Feed.ConversationArchived(t.ID, cv.ID)
+		}
 	}
 	return protocol.TaskConversationArchiveResult{}, nil
 }
@@ -169,6 +175,9 @@ func (h handlers) TaskConversationUnarchive(ctx context.Context, c *Conn, p prot
 		s.notifyConversationMembers(ctx, cv.ID, protocol.TaskConversationUnarchivedNotification{
 			TaskID: t.ID, ConversationID: cv.ID,
 		})
+		if s.watching() {
+			s.cfg.Feed.ConversationUnarchived(t.ID, cv.ID)
+		}
 	}
 	return protocol.TaskConversationUnarchiveResult{}, nil
 }
@@ -219,6 +228,9 @@ func (h handlers) TaskConversationParticipantsAdd(ctx context.Context, c *Conn, 
 			TaskID: t.ID, ConversationID: cv.ID,
 			AddedAgentID: agentID, ByAgentOrTM: protocol.ParticipantAddedByTM,
 		})
+		if s.watching() {
+			s.cfg.Feed.ParticipantsAdded(t.ID, cv.ID, []protocol.AgentID{agentID})
+		}
 	}
 	return protocol.TaskConversationParticipantsAddResult{}, nil
 }

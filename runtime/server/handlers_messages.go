@@ -139,6 +139,7 @@ func (h handlers) MessagesSend(ctx context.Context, c *Conn, p protocol.Messages
 			return protocol.MessagesSendResult{}, err
 		}
 	}
+	s.observeMessage(taskID, msg, decision)
 	if decision.Tag == store.DecisionBlock {
 		return protocol.MessagesSendResult{}, protocol.HookBlockedError{
 			Message: "Message blocked by task manager",

@@ -56,6 +56,9 @@ func (h handlers) NetworkConnect(ctx context.Context, c *Conn, p protocol.Networ
 		return protocol.HelloOk{}, errors.New("connection closed during network/connect")
 	}
 	s.presence.Connected(agent.ID, c.id)
+	if s.watching() {
+		s.cfg.Feed.AgentConnected(s.agentPresence(agent.ID, c))
+	}
 	s.log.Debug("agent connected", "conn", c.id, "agent", agent.ID, "name", agent.Name)
 	return s.hello(c), nil
 }
@@ -145,6 +148,9 @@ func (s *Server) invisible(ctx context.Context, c *Conn, ids []protocol.AgentID)
 
 // emitPresence sends presence/changed to the subscribed connections (encoded once).
 func (s *Server) emitPresence(agentID protocol.AgentID, status protocol.PresenceStatus, subscribers []string) {
+	if s.watching() {
+		s.cfg.Feed.PresenceChanged(agentID, status)
+	}
 	if len(subscribers) == 0 {
 		return
 	}

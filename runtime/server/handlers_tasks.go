@@ -96,6 +96,9 @@ func (h handlers) TaskRequest(ctx context.Context, c *Conn, p protocol.TaskReque
 		return protocol.TaskRequestResult{}, storeErr("task/request: activate", err)
 	}
 	s.notifyAgents(recipients, protocol.TaskCreatedNotification{Task: task(t)}, nil)
+	if s.watching() {
+		s.cfg.Feed.TaskCreated(task(t))
+	}
 
 	res := protocol.TaskRequestResult{Task: task(t)}
 	if ic := p.InitialConversation; ic != nil {
@@ -232,6 +235,9 @@ func (h handlers) TaskLeave(ctx context.Context, c *Conn, p protocol.TaskLeavePa
 		switch {
 		case err == nil:
 			s.notifyAgents([]protocol.AgentID{caller}, protocol.TaskClosedNotification{Task: task(closed)}, nil)
+			if s.watching() {
+				s.cfg.Feed.TaskClosed(task(closed))
+			}
 		case !errors.Is(err, store.ErrStateChanged): // already terminal: nothing to close
 			return protocol.TaskLeaveResult{}, storeErr("task/leave: close", err)
 		}
@@ -265,6 +271,12 @@ func (h handlers) TaskClose(ctx context.Context, c *Conn, p protocol.TaskClosePa
 		s.notifyConversation(convID, members, protocol.TaskConversationArchivedNotification{
 			TaskID: t.ID, ConversationID: convID, ArchivedAt: dateTime(at),
 		}, nil)
+		if s.watching() {
+			s.cfg.Feed.ConversationArchived(t.ID, convID)
+		}
+	}
+	if s.watching() {
+		s.cfg.Feed.TaskClosed(task(t))
 	}
 	parts, err := s.store.TaskParticipants(ctx, t.ID)
 	if err != nil {
@@ -352,6 +364,9 @@ func (s *Server) conversationMemberRemoved(taskID protocol.TaskID, convID protoc
 	}
 	s.notifyConversation(convID, others, n, nil)
 	s.notifyAgents([]protocol.AgentID{removed}, n, nil)
+	if s.watching() {
+		s.cfg.Feed.ParticipantRemoved(taskID, convID, removed)
+	}
 }
 
 // uniqueExcept returns ids without duplicates and without skip, in first-seen order.

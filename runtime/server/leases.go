@@ -64,3 +64,10 @@ func leaseError(leaseID protocol.LeaseID, err error) error {
 	}
 	return fmt.Errorf("claim lease %s: %w", leaseID, err)
 }
+
+// Changed reports the lease's new state to the feed (the Observatory's dispatch topic).
+func (e leaseEvents) Changed(l lease.Lease) {
+	if e.s.watching() {
+		e.s.cfg.Feed.LeaseChanged(l.Record())
+	}
+}

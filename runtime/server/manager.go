@@ -35,7 +35,7 @@ func (m *connManager) promote(c *Conn, a store.Agent, convIDs []protocol.Convers
 	if c.closed || c.authed {
 		return false
 	}
-	c.authed, c.agentID, c.status, c.owner = true, a.ID, a.Status, a.OwnerUserID
+	c.authed, c.agentID, c.name, c.status, c.owner = true, a.ID, a.Name, a.Status, a.OwnerUserID
 	c.convs = make(map[protocol.ConversationID]struct{}, len(convIDs))
 	for _, id := range convIDs {
 		c.convs[id] = struct{}{}
@@ -123,4 +123,15 @@ func (m *connManager) online(agentID protocol.AgentID) bool {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	return len(m.byAgent[agentID]) > 0
+}
+
+// agents returns the agents with at least one live connection.
+func (m *connManager) agents() []protocol.AgentID {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := make([]protocol.AgentID, 0, len(m.byAgent))
+	for id := range m.byAgent {
+		out = append(out, id)
+	}
+	return out
 }

@@ -171,6 +171,9 @@ func (s *Server) disconnect(c *Conn, info transport.CloseInfo) {
 	agentID := s.conns.remove(c)
 	s.metrics.connections.Dec()
 	s.presence.Disconnected(c.id)
+	if agentID != "" && s.watching() {
+		s.cfg.Feed.AgentDisconnected(s.agentPresence(agentID, c))
+	}
 	s.leases.ConnectionClosed(c.id)
 	s.apps.dropConn(c)
 	c.peer.Close(errors.New("connection closed: " + info.String()))

@@ -54,6 +54,9 @@ func (s *Server) failTask(ctx context.Context, taskID protocol.TaskID, reason st
 	for i, p := range parts {
 		ids[i] = p.AgentID
 	}
+	if s.watching() {
+		s.cfg.Feed.TaskFailed(taskID)
+	}
 	n := protocol.TaskFailedNotification{TaskID: taskID}
 	if reason != "" {
 		n.Reason = &reason

@@ -21,6 +21,10 @@ type Events interface {
 	// lease of that recipient connection entered or left GRANTED/CLAIMED);
 	// presence re-derives the connection's status.
 	ActivityChanged(connID string)
+	// Changed is called after every state change of a lease, with the
+	// lease as it now is: PENDING when it is minted, then each state it
+	// reaches (read-only views follow leases through it).
+	Changed(l Lease)
 }
 
 // nopEvents discards every event.
@@ -38,6 +42,9 @@ func (nopEvents) Consumed(Lease) {}
 // ActivityChanged discards the event.
 func (nopEvents) ActivityChanged(string) {}
 
+// Changed discards the event.
+func (nopEvents) Changed(Lease) {}
+
 // eventKind selects the Events method of a queued event.
 type eventKind uint8
 
@@ -46,6 +53,7 @@ const (
 	evExpired
 	evConsumed
 	evActivity
+	evChanged
 )
 
 // maxSpareEvents bounds the queue buffer kept for reuse after a burst.
@@ -71,6 +79,8 @@ func (c config) deliver(ev *event) {
 		c.events.Consumed(ev.lease)
 	case evActivity:
 		c.events.ActivityChanged(ev.connID)
+	case evChanged:
+		c.events.Changed(ev.lease)
 	}
 }
 

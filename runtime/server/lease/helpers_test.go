@@ -24,9 +24,10 @@ type recEvent struct {
 
 // recorder is an Events that records every call.
 type recorder struct {
-	mu     sync.Mutex
-	events []recEvent
-	hook   func(recEvent) // called outside the recorder lock, if set
+	mu      sync.Mutex
+	events  []recEvent
+	changes []Lease        // Changed calls, in order
+	hook    func(recEvent) // called outside the recorder lock, if set
 }
 
 func (r *recorder) add(ev recEvent) {
@@ -45,6 +46,26 @@ func (r *recorder) Released(l Lease, v protocol.DispatchAdmissionDecision, ms *i
 func (r *recorder) Expired(l Lease)          { r.add(recEvent{kind: "expired", lease: l}) }
 func (r *recorder) Consumed(l Lease)         { r.add(recEvent{kind: "consumed", lease: l}) }
 func (r *recorder) ActivityChanged(c string) { r.add(recEvent{kind: "activity", connID: c}) }
+
+// Changed records the state reached in changes, apart from the other events.
+func (r *recorder) Changed(l Lease) {
+	r.mu.Lock()
+	r.changes = append(r.changes, l)
+	r.mu.Unlock()
+}
+
+// states returns the states one lease went through, as Changed reported them.
+func (r *recorder) states(id protocol.LeaseID) []protocol.LeaseState {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []protocol.LeaseState
+	for _, l := range r.changes {
+		if l.LeaseID == id {
+			out = append(out, l.State)
+		}
+	}
+	return out
+}
 func (r *recorder) all() []recEvent {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -1,6 +1,7 @@
 package lease
 
 import (
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -100,8 +101,31 @@ func (r *Registry) Mint(b Binding) Lease {
 	}
 	conns[e] = struct{}{}
 	snap := e.lease
-	r.mu.Unlock()
+	r.queue = append(r.queue, event{kind: evChanged, lease: snap})
+	r.unlockAndFlush()
 	return snap
+}
+
+// ForConversation returns the leases bound to a conversation that the
+// registry still holds (live ones, and finished ones within Retention),
+// oldest first.
+func (r *Registry) ForConversation(convID protocol.ConversationID) []Lease {
+	convID = normID(convID)
+	r.mu.Lock()
+	var out []Lease
+	for _, e := range r.byLease {
+		if normID(e.lease.ConversationID) == convID {
+			out = append(out, e.lease)
+		}
+	}
+	r.mu.Unlock()
+	slices.SortFunc(out, func(a, b Lease) int {
+		if c := a.MintedAt.Compare(b.MintedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(string(a.LeaseID), string(b.LeaseID)) // UUIDv7: mint order
+	})
+	return out
 }
 
 // Get returns the lease of a dispatch id (dispatches/get). A lease is

@@ -17,6 +17,7 @@ func (r *Registry) moveLocked(e *entry, to protocol.LeaseState, main *event) {
 		main.lease = e.lease
 		r.queue = append(r.queue, *main)
 	}
+	r.queue = append(r.queue, event{kind: evChanged, lease: e.lease})
 	conn := e.lease.RecipientConnID
 	if wasActive, nowActive := isActive(from), isActive(to); wasActive != nowActive {
 		if nowActive {
