@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -431,21 +433,37 @@ func TestCapClosesTheSocketsAcceptedLast(t *testing.T) {
 		}
 	}
 	_ = conns[3].SetReadDeadline(time.Now().Add(waitTimeout))
-	f, err := ws.ReadFrame(readers[3])
+	op, payload, err := readSmallFrame(readers[3])
 	if err != nil {
 		t.Fatalf("read from the socket accepted last: %v", err)
 	}
-	code, reason := ws.ParseCloseFrameData(f.Payload)
-	if f.Header.OpCode != ws.OpClose || code != ws.StatusPolicyViolation || reason != ReasonAtCapacity {
-		t.Fatalf("socket accepted last got %v %d %q, want close 1008 %q", f.Header.OpCode, code, reason, ReasonAtCapacity)
+	code, reason := ws.ParseCloseFrameData(payload)
+	if op != ws.OpClose || code != ws.StatusPolicyViolation || reason != ReasonAtCapacity {
+		t.Fatalf("socket accepted last got %v %d %q, want close 1008 %q", op, code, reason, ReasonAtCapacity)
 	}
 	if n := obs.ConnectionCount(); n != 3 {
 		t.Fatalf("ConnectionCount = %d, want 3", n)
 	}
 	for i := 0; i < 3; i++ {
 		_ = conns[i].SetReadDeadline(time.Now().Add(50 * time.Millisecond))
-		if _, err := ws.ReadFrame(readers[i]); err == nil {
+		if _, _, err := readSmallFrame(readers[i]); err == nil {
 			t.Fatalf("socket %d accepted within the cap received a frame", i)
 		}
 	}
+}
+
+// readSmallFrame reads one unmasked server frame of at most 1 KiB.
+func readSmallFrame(r io.Reader) (ws.OpCode, []byte, error) {
+	h, err := ws.ReadHeader(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	if h.Length > 1024 {
+		return 0, nil, fmt.Errorf("frame of %d bytes", h.Length)
+	}
+	p := make([]byte, h.Length)
+	if _, err := io.ReadFull(r, p); err != nil {
+		return 0, nil, err
+	}
+	return h.OpCode, p, nil
 }

@@ -153,7 +153,7 @@
     conn.everLive = true;
     conn.backoff = BACKOFF_MIN_MS;
     showApp(true);
-    for (const t of topics()) subscribe(t);
+    subscribe("network");
     setStatus("live");
   }
 
@@ -450,7 +450,7 @@
   }
 
   function short(id) {
-    return String(id || "").slice(0, 8);
+    return String(id || "").slice(-8);
   }
 
   function pad(n) {
