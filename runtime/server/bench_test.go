@@ -37,15 +37,19 @@ type benchWorld struct {
 	names atomic.Int64
 }
 
-func newBenchWorld(b *testing.B) *benchWorld {
+func newBenchWorld(b *testing.B, mod ...func(*server.Config)) *benchWorld {
 	b.Helper()
 	st, err := sqlite.Open(context.Background(), b.TempDir())
 	if err != nil {
 		b.Fatalf("open store: %v", err)
 	}
-	srv, err := server.New(server.Config{Limits: server.Limits{
+	cfg := server.Config{Limits: server.Limits{
 		MessagesPerMinute: 10_000_000, RequestsPerMinute: 10_000_000, MaxGroupParticipants: 4096,
-	}}, st)
+	}}
+	for _, m := range mod {
+		m(&cfg)
+	}
+	srv, err := server.New(cfg, st)
 	if err != nil {
 		b.Fatalf("new server: %v", err)
 	}
@@ -286,6 +290,39 @@ func BenchmarkFanout(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(sent*int64(n))/b.Elapsed().Seconds(), "deliveries/s")
+		})
+	}
+}
+
+// BenchmarkFeed measures messages/send to one recipient with no feed configured, with an
+// Observer nobody watches (the Observatory on, no observer connected: one atomic load per
+// event) and with one that watches (events built and handed over), so that the cost of
+// the feed on the send path is read off one run.
+func BenchmarkFeed(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		feed func() server.Config
+	}{
+		{"none", func() server.Config { return server.Config{} }},
+		{"unwatched", func() server.Config { return server.Config{Feed: &feedRecorder{}} }},
+		{"watched", func() server.Config {
+			r := &feedRecorder{discard: true}
+			r.watching.Store(true)
+			return server.Config{Feed: r}
+		}},
+	} {
+		b.Run("feed="+tc.name, func(b *testing.B) {
+			w := newBenchWorld(b, func(c *server.Config) { c.Feed = tc.feed().Feed })
+			c := w.benchCaller()
+			k := newBenchCounter()
+			params := c.benchConversation(w.benchRecipients(1, k))
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := c.peer.Call(ctx, "messages/send", params); err != nil {
+					b.Fatal(err)
+				}
+			}
 		})
 	}
 }
