@@ -3,29 +3,29 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/moltzap/moltzap-go/runtime/loadgen"
-	"github.com/moltzap/moltzap-go/runtime/server"
-	"github.com/moltzap/moltzap-go/runtime/store/sqlite"
 	"github.com/spf13/cobra"
 )
 
-// bench: load workloads against a MoltZap server on this machine (runtime/loadgen), and the
-// hidden bench-server command that --spawn runs as a child process.
+// bench: load workloads against a MoltZap server on this machine (runtime/loadgen); with
+// --spawn against a moltzap-server child process it starts and stops itself.
 
 // Bounds of the bench flags: every run is bounded in size and time.
 const (
@@ -38,32 +38,33 @@ const (
 
 // Settings of the server --spawn starts.
 const (
+	// benchServerBinary is the name of the server binary --spawn runs.
+	benchServerBinary = "moltzap-server"
 	// benchServerRate is the per-agent messages/send and request limit per minute: high
 	// enough that no workload is ever rate limited.
 	benchServerRate = 100_000_000
 	// benchServerWriteQueue is the outbound queue of each connection (messages); a fan-out
 	// with many messages in flight must not close its recipients as slow consumers.
 	benchServerWriteQueue = 65_536
-	// benchServerMaxGroup is the largest conversation the spawned server accepts.
-	benchServerMaxGroup = benchMaxGroupSize
+	// benchServerMinGroup is the smallest conversation limit the spawned server gets (the
+	// server's own default); --group-size raises it.
+	benchServerMinGroup = 256
 	// benchSpawnTimeout bounds the child's start until /health answers.
 	benchSpawnTimeout = 30 * time.Second
 	// benchStopTimeout is how long the child may take to exit after SIGTERM before it is
 	// killed.
 	benchStopTimeout = 15 * time.Second
-	// benchServerShutdown bounds the child's graceful shutdown.
-	benchServerShutdown = 5 * time.Second
-	// benchListeningPrefix starts the line the child prints on stdout once it listens.
-	benchListeningPrefix = "listening "
+	// benchListeningMsg is the "msg" of the JSON log line moltzap-server writes on stderr
+	// once it listens; its "addr" is the address.
+	benchListeningMsg = "moltzap server listening"
 )
 
-// addBenchCmds registers `bench` (in a group of its own) and the hidden `bench-server` on
-// root.
+// addBenchCmds registers `bench` on root, in a group of its own.
 func addBenchCmds(root *cobra.Command, a *app) {
 	root.AddGroup(&cobra.Group{ID: "bench", Title: "Load testing:"})
 	b := newBenchCmd(a)
 	b.GroupID = "bench"
-	root.AddCommand(b, newBenchServerCmd())
+	root.AddCommand(b)
 }
 
 // benchWorkload describes one `bench` subcommand.
@@ -71,18 +72,28 @@ type benchWorkload struct {
 	name, short, long, example string
 	defCount                   int
 	unit                       string // what Count counts, for the progress lines
-	run                        func(ctx context.Context, cfg loadgen.Config, serverPID int) (loadgen.Result, error)
+	run                        func(ctx context.Context, cfg loadgen.Config) (loadgen.Result, error)
 }
+
+// benchCPUHelp is the paragraph on the server CPU figure, shared by the workloads' help.
+const benchCPUHelp = `With --spawn, or --server-pid PID of a server you started, the server's CPU time (user +
+system, from /proc/PID/stat, Linux) is sampled at the start and the end of the measured phase
+and reported per operation as server_cpu_ns_per_op: it counts the server's own cycles, not
+the wall clock, so other work on the machine moves it far less than the rate. Its resolution is one clock tick (10 ms) over the whole phase:
+measure for a few seconds. Without either flag the figure is absent and the table says why.`
 
 func newBenchCmd(a *app) *cobra.Command {
 	connect := benchWorkload{
 		name:  "connect",
-		short: "Open and authenticate N sockets; connects/s and server RSS per idle connection",
+		short: "Open and authenticate N sockets; connects/s, server CPU per connect and RSS per idle connection",
 		long: `Register --count agents over HTTP, then open and authenticate one WebSocket per agent
 (network/connect, --concurrency in flight, default 64). Reports connects/s and the latency of
 dial + upgrade + network/connect. With --spawn (or --server-pid PID of a server you started)
 the server's resident memory is read from /proc before and after, once every connection has
-been idle for 2 s, and reported as bytes per connection (rss_bytes_per_conn).
+been idle for 2 s, and reported as bytes per connection (rss_bytes_per_conn), and its CPU
+time per connect as server_cpu_ns_per_op.
+
+` + benchCPUHelp + `
 
 One source address allows about 28,000 connections to one server port; past ~25,000 use
 several loopback source addresses with --source-addr 127.0.0.2,127.0.0.3,... (and raise
@@ -94,63 +105,72 @@ ulimit -n above twice --count).`,
 	}
 	dm := benchWorkload{
 		name:  "dm",
-		short: "Pairs of agents in one-to-one conversations; messages/s and p50/p90/p99/max latency",
+		short: "Pairs of agents in one-to-one conversations; messages/s, p50/p90/p99/max latency, server CPU per message",
 		long: `Run --concurrency pairs of agents (default 1), each pair in a one-to-one conversation.
 Each pair sends sequentially: the next messages/send starts once the peer received the
 previous message. The latency of a message runs from just before messages/send to the
 arrival of messages/received at the peer. --count messages are sent in total, shared by the
-pairs.`,
+pairs. server_cpu_ns_per_op is the server's CPU time per message.
+
+` + benchCPUHelp,
 		example:  "  moltzap bench dm --spawn --count 2000\n  moltzap bench dm --spawn --count 2000 --concurrency 8",
 		defCount: 1000,
 		unit:     "messages",
-		run: func(ctx context.Context, cfg loadgen.Config, _ int) (loadgen.Result, error) {
-			return loadgen.DM(ctx, cfg)
-		},
+		run:      loadgen.DM,
 	}
 	fanout := benchWorkload{
 		name:  "fanout",
-		short: "One group of --group-size members and one sender; deliveries/s and latency to the last recipient",
+		short: "One group of --group-size members and one sender; deliveries/s, latency to the last recipient, server CPU per delivery",
 		long: `Run one conversation of --group-size members (default 50, sender included); its creator
 sends --count messages, --concurrency in flight (default 1: the next send starts once every
 recipient got the previous message). The latency of a message runs from just before
 messages/send until the last recipient got messages/received. The rate is in deliveries/s
-(messages x recipients / elapsed); messages_per_s is the message rate.`,
+(messages x recipients / elapsed); messages_per_s is the message rate. server_cpu_ns_per_op
+is the server's CPU time per delivery (one message to one recipient).
+
+` + benchCPUHelp,
 		example:  "  moltzap bench fanout --spawn --group-size 50 --count 200",
 		defCount: 200,
 		unit:     "messages",
-		run: func(ctx context.Context, cfg loadgen.Config, _ int) (loadgen.Result, error) {
-			return loadgen.Fanout(ctx, cfg)
-		},
+		run:      loadgen.Fanout,
 	}
 	c := groupCmd("bench", "Measure a server on this machine under load: connections, DMs, fan-out",
 		newBenchWorkloadCmd(a, connect), newBenchWorkloadCmd(a, dm), newBenchWorkloadCmd(a, fanout))
 	c.Long = `bench generates load against a MoltZap server on this machine and measures it
 (runtime/loadgen): connect (connection cost), dm (one-to-one message latency) and fanout
-(group delivery throughput).
+(group delivery throughput), each with the server's CPU time per operation.
 
 The load only ever goes to this machine: --url (default: the global --server) must be a
 loopback address (127.0.0.0/8, ::1, localhost), and every run is bounded by --count and
 --duration, whichever comes first (setup included).
 
---spawn starts a server of its own for the run: this binary re-executed as a hidden
-bench-server command, on a SQLite store in a fresh temporary directory, on a free loopback
-port, with its rate limits raised for load. It is stopped with SIGTERM and its directory
-removed when the run ends, also on error or Ctrl-C. --spawn ignores --server.
+--spawn starts a server of its own for the run: the moltzap-server binary (the one beside
+this moltzap binary, else the one on PATH, or --moltzap-server PATH), run as
+  moltzap-server --addr 127.0.0.1:0 --data TMPDIR --log-format json \
+      --messages-per-minute 100000000 --requests-per-minute 100000000 \
+      --max-group-participants max(256, --group-size) --write-queue 65536
+on a SQLite store in a fresh temporary directory, with the environment's MOLTZAP_ variables
+removed. bench reads its address from its "moltzap server listening" log line, waits for
+/health, and at the end stops it with SIGTERM (killed after 15 s) and removes the directory,
+also on error or Ctrl-C. --spawn ignores --server.
 
 Without --spawn, pass --url of a server you started, with its per-agent limits raised, or
-the run fails with -32004 RateLimited after about 60 messages:
+the run fails with -32004 RateLimited after about 60 messages, and --server-pid with its
+process id for the CPU and memory figures:
 
   moltzap-server --addr 127.0.0.1:8080 --data /tmp/mz-bench \
-      --messages-per-minute 100000000 --requests-per-minute 100000000
+      --messages-per-minute 100000000 --requests-per-minute 100000000 &
+  moltzap bench dm --url http://127.0.0.1:8080 --server-pid $!
 
 A progress bar is drawn on stderr while the run goes when stderr is a terminal (otherwise
 a progress line every 25 %, none with --json); the result is printed on stdout at the end, as
-a table or, with --json, as one JSON object. When a run fails after measuring something,
-the partial result is printed before the error.`
+a table or, with --json, as one JSON object (figures in "extra", absent ones with the reason
+in "unmeasured"). When a run fails after measuring something, the partial result is printed
+before the error.`
 	c.Example = `  moltzap bench connect --spawn --count 2000
   moltzap bench dm --spawn --count 2000 --concurrency 8
   moltzap bench fanout --spawn --group-size 50 --count 200 --json
-  moltzap bench dm --url http://127.0.0.1:8080 --count 1000 --duration 30s`
+  moltzap bench dm --url http://127.0.0.1:8080 --server-pid "$(pgrep -n moltzap-server)" --count 1000`
 	return c
 }
 
@@ -158,6 +178,7 @@ the partial result is printed before the error.`
 type benchOpts struct {
 	url         string
 	spawn       bool
+	serverBin   string // --moltzap-server, then the binary --spawn runs
 	count       int
 	duration    time.Duration
 	concurrency int
@@ -183,25 +204,27 @@ func newBenchWorkloadCmd(a *app, w benchWorkload) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.url, "url", "", "server to load, http://HOST:PORT on a loopback address (default: the global --server)")
-	f.BoolVar(&o.spawn, "spawn", false, "start a server for the run (rate limits raised, fresh temporary SQLite store) and stop it afterwards")
+	f.BoolVar(&o.spawn, "spawn", false, "start a moltzap-server for the run (rate limits raised, fresh temporary SQLite store) and stop it afterwards")
+	f.StringVar(&o.serverBin, "moltzap-server", "", "the moltzap-server binary --spawn runs (default: the one beside this binary, else on PATH)")
 	f.IntVar(&o.count, "count", w.defCount, fmt.Sprintf("%s to complete, 1-%d", w.unit, benchMaxCount))
 	f.DurationVar(&o.duration, "duration", benchDefaultDuration, "bound of the whole run, setup included (at most "+benchMaxDuration.String()+")")
-	var concHelp string
+	var concHelp, pidHelp string
 	switch w.name {
 	case "connect":
 		concHelp = fmt.Sprintf("registrations and handshakes in flight (default %d)", loadgen.DefaultConnectConcurrency)
+		pidHelp = "process id of the --url server, to report its CPU per connect and RSS per connection (Linux; implied by --spawn)"
 	case "dm":
 		concHelp = "pairs sending in parallel (default 1)"
+		pidHelp = "process id of the --url server, to report its CPU per message (Linux; implied by --spawn)"
 	default:
 		concHelp = "messages in flight from the sender (default 1)"
+		pidHelp = "process id of the --url server, to report its CPU per delivery (Linux; implied by --spawn)"
 	}
 	f.IntVar(&o.concurrency, "concurrency", 0, concHelp)
 	f.StringSliceVar(&o.sourceAddrs, "source-addr", nil, "loopback IPs the sockets bind to, in rotation, e.g. 127.0.0.2,127.0.0.3 (one allows ~28,000 connections)")
-	if w.name == "connect" {
-		f.IntVar(&o.serverPID, "server-pid", 0, "process id of the --url server, to report its RSS per connection (Linux; implied by --spawn)")
-	}
+	f.IntVar(&o.serverPID, "server-pid", 0, pidHelp)
 	if w.name == "fanout" {
-		f.IntVar(&o.groupSize, "group-size", loadgen.DefaultGroupSize, fmt.Sprintf("conversation members, sender included, 2-%d", benchMaxGroupSize))
+		f.IntVar(&o.groupSize, "group-size", loadgen.DefaultGroupSize, fmt.Sprintf("conversation members, sender included, 2-%d (--spawn raises the server's limit to fit)", benchMaxGroupSize))
 	}
 	for _, name := range []string{"url", "count", "duration", "concurrency", "source-addr", "server-pid", "group-size"} {
 		if f.Lookup(name) != nil {
@@ -211,7 +234,8 @@ func newBenchWorkloadCmd(a *app, w benchWorkload) *cobra.Command {
 	return cmd
 }
 
-// validate checks the flags and resolves the target URL; every problem is a usage error.
+// validate checks the flags and resolves the target URL (or, with --spawn, the server
+// binary); every problem is a usage error.
 func (o *benchOpts) validate(cmd *cobra.Command, a *app, w benchWorkload) error {
 	fs := cmd.Flags()
 	if o.count <= 0 || o.count > benchMaxCount {
@@ -239,17 +263,22 @@ func (o *benchOpts) validate(cmd *cobra.Command, a *app, w benchWorkload) error 
 		if fs.Changed("server-pid") {
 			return usagef("--spawn and --server-pid are mutually exclusive: --spawn measures the server it starts")
 		}
+		bin, err := findServerBinary(o.serverBin)
+		if err != nil {
+			return err
+		}
+		o.serverBin = bin
 		return nil
+	}
+	if fs.Changed("moltzap-server") {
+		return usagef("--moltzap-server names the binary --spawn runs; it needs --spawn")
 	}
 	if fs.Changed("server-pid") {
 		if o.serverPID <= 0 {
 			return usagef("--server-pid %d: want a process id", o.serverPID)
 		}
-		if runtime.GOOS != "linux" {
-			return usagef("--server-pid: reading a process's RSS needs Linux (/proc)")
-		}
-		if _, err := os.Stat(fmt.Sprintf("/proc/%d/status", o.serverPID)); err != nil {
-			return usagef("--server-pid %d: no such process", o.serverPID)
+		if _, err := loadgen.ProcessCPU(o.serverPID); err != nil {
+			return usagef("--server-pid %d: %v", o.serverPID, err)
 		}
 	}
 	src := "--url"
@@ -269,6 +298,52 @@ func (o *benchOpts) validate(cmd *cobra.Command, a *app, w benchWorkload) error 
 		return usagef("%s %q: %v", src, o.url, err)
 	}
 	o.url = base
+	return nil
+}
+
+// findServerBinary returns the moltzap-server binary --spawn runs: flag (--moltzap-server)
+// when set, else the one beside this executable, else the one on PATH. Not finding it is a
+// usage error naming --moltzap-server.
+func findServerBinary(flag string) (string, error) {
+	if flag != "" {
+		if err := checkExecutable(flag); err != nil {
+			return "", usagef("--moltzap-server %q: %v", flag, err)
+		}
+		return flag, nil
+	}
+	name := benchServerBinary
+	if runtime.GOOS == "windows" {
+		name += ".exe"
+	}
+	var beside string
+	if exe, err := os.Executable(); err == nil {
+		beside = filepath.Join(filepath.Dir(exe), name)
+		if checkExecutable(beside) == nil {
+			return beside, nil
+		}
+	}
+	if p, err := exec.LookPath(benchServerBinary); err == nil {
+		return p, nil
+	}
+	where := "on PATH"
+	if beside != "" {
+		where = fmt.Sprintf("at %s nor on PATH", beside)
+	}
+	return "", usagef("--spawn: no %s binary %s; build it (go build -o DIR ./cmd/moltzap-server) and pass --moltzap-server DIR/%s",
+		benchServerBinary, where, name)
+}
+
+// checkExecutable reports why path is not a file this user may execute, or nil.
+func checkExecutable(path string) error {
+	st, err := os.Stat(path)
+	switch {
+	case err != nil:
+		return err
+	case st.IsDir():
+		return errors.New("is a directory")
+	case runtime.GOOS != "windows" && st.Mode().Perm()&0o111 == 0:
+		return errors.New("not executable")
+	}
 	return nil
 }
 
@@ -292,12 +367,15 @@ func benchBaseURL(s string) (string, error) {
 	return base, nil
 }
 
+// benchNoPID is why the server figures are absent when bench knows no server process.
+const benchNoPID = "no server process id: run with --spawn, or pass --server-pid PID of the --url server"
+
 // run runs the workload (on a spawned server with --spawn) and prints the result.
 func (o *benchOpts) run(ctx context.Context, a *app, w benchWorkload) (err error) {
 	baseURL, pid := o.url, o.serverPID
 	var srv *benchServer
 	if o.spawn {
-		srv, err = spawnBenchServer(ctx)
+		srv, err = spawnBenchServer(ctx, o.serverBin, o.groupSize)
 		if err != nil {
 			return err
 		}
@@ -311,7 +389,7 @@ func (o *benchOpts) run(ctx context.Context, a *app, w benchWorkload) (err error
 			}
 		}()
 		baseURL, pid = srv.url, srv.pid
-		fmt.Fprintf(a.stderr, "moltzap: bench: spawned server pid %d on %s (data %s)\n", srv.pid, srv.url, srv.dir)
+		fmt.Fprintf(a.stderr, "moltzap: bench: spawned server pid %d on %s (data %s, binary %s)\n", srv.pid, srv.url, srv.dir, srv.bin)
 	}
 	cfg := loadgen.Config{
 		BaseURL:     baseURL,
@@ -319,6 +397,7 @@ func (o *benchOpts) run(ctx context.Context, a *app, w benchWorkload) (err error
 		Duration:    o.duration,
 		Concurrency: o.concurrency,
 		SourceAddrs: o.sourceAddrs,
+		ServerPID:   pid,
 	}
 	if w.name == "fanout" {
 		cfg.GroupSize = o.groupSize
@@ -326,8 +405,13 @@ func (o *benchOpts) run(ctx context.Context, a *app, w benchWorkload) (err error
 	prog := newBenchProgress(a, w.name, w.unit)
 	cfg.Progress = prog.update
 	prog.start()
-	res, err := w.run(ctx, cfg, pid)
+	res, err := w.run(ctx, cfg)
 	prog.finish()
+	if pid == 0 {
+		for k := range res.Unmeasured {
+			res.Unmeasured[k] = benchNoPID
+		}
+	}
 	if err != nil {
 		if errors.Is(err, loadgen.ErrInvalidConfig) {
 			return usagef("%s", strings.ReplaceAll(err.Error(), "loadgen: ", ""))
@@ -464,14 +548,14 @@ func isTerminal(w io.Writer) bool {
 
 // --- the spawned server ------------------------------------------------------------------
 
-// benchServer is a child process running `moltzap bench-server`.
+// benchServer is a moltzap-server child process.
 type benchServer struct {
-	cmd   *exec.Cmd
-	stdin io.WriteCloser
-	dir   string // its data directory (removed by stop)
-	url   string // http://127.0.0.1:PORT
-	pid   int
-	log   *tailBuffer // its stderr
+	cmd *exec.Cmd
+	bin string     // the binary
+	dir string     // its data directory (removed by stop)
+	url string     // http://127.0.0.1:PORT
+	pid int        // its process id
+	log *serverLog // its stderr
 
 	done    chan struct{} // closed once the child was reaped
 	waitErr error         // set before done is closed
@@ -480,30 +564,38 @@ type benchServer struct {
 	stopErr  error
 }
 
-// spawnBenchServer starts the child on a free loopback port with a fresh data directory and
-// waits until /health answers. On error nothing is left behind.
-func spawnBenchServer(ctx context.Context) (*benchServer, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, fmt.Errorf("spawn: locate the moltzap binary: %w", err)
+// benchServerArgs are the arguments of the spawned server: a free loopback port, the
+// store in dir, rate limits raised for load, conversations of groupSize members allowed,
+// a long outbound queue, and JSON logs (whose listening line gives the address).
+func benchServerArgs(dir string, groupSize int) []string {
+	rate := strconv.Itoa(benchServerRate)
+	return []string{
+		"--addr", "127.0.0.1:0",
+		"--data", dir,
+		"--messages-per-minute", rate,
+		"--requests-per-minute", rate,
+		"--max-group-participants", strconv.Itoa(max(benchServerMinGroup, groupSize)),
+		"--write-queue", strconv.Itoa(benchServerWriteQueue),
+		"--log-format", "json",
 	}
+}
+
+// spawnBenchServer starts bin on a free loopback port with a fresh data directory and
+// waits until /health answers. On error nothing is left behind.
+func spawnBenchServer(ctx context.Context, bin string, groupSize int) (*benchServer, error) {
 	dir, err := os.MkdirTemp("", "moltzap-bench-")
 	if err != nil {
 		return nil, fmt.Errorf("spawn: temporary directory: %w", err)
 	}
-	s := &benchServer{dir: dir, log: &tailBuffer{max: 8 << 10}, done: make(chan struct{})}
 	addrc := make(chan string, 1)
-	s.cmd = exec.Command(exe, "bench-server", "--addr", "127.0.0.1:0", "--data", dir, "--remove-data")
-	s.cmd.Stdout = &lineWatcher{prefix: benchListeningPrefix, found: addrc}
+	s := &benchServer{bin: bin, dir: dir, log: &serverLog{tail: tailBuffer{max: 8 << 10}, found: addrc}, done: make(chan struct{})}
+	s.cmd = exec.Command(bin, benchServerArgs(dir, groupSize)...)
+	s.cmd.Stdout = &s.log.tail
 	s.cmd.Stderr = s.log
 	s.cmd.Env = benchChildEnv()
-	if s.stdin, err = s.cmd.StdinPipe(); err != nil {
-		_ = os.RemoveAll(dir)
-		return nil, fmt.Errorf("spawn: %w", err)
-	}
 	if err := s.cmd.Start(); err != nil {
 		_ = os.RemoveAll(dir)
-		return nil, fmt.Errorf("spawn %s bench-server: %w", exe, err)
+		return nil, fmt.Errorf("spawn %s: %w", bin, err)
 	}
 	s.pid = s.cmd.Process.Pid
 	go func() {
@@ -525,7 +617,7 @@ func (s *benchServer) awaitReady(ctx context.Context, addrc <-chan string) error
 		if ctx.Err() != nil && errors.Is(context.Cause(ctx), context.Canceled) {
 			return ctx.Err() // interrupted: runE reports it
 		}
-		err := fmt.Errorf("spawned server (pid %d) %s", s.pid, what)
+		err := fmt.Errorf("spawned server %s (pid %d) %s", s.bin, s.pid, what)
 		if tail := strings.TrimSpace(s.log.String()); tail != "" {
 			err = fmt.Errorf("%w; its log:\n%s", err, tail)
 		}
@@ -538,7 +630,10 @@ func (s *benchServer) awaitReady(ctx context.Context, addrc <-chan string) error
 		_, desc := s.exited()
 		return failed(desc + " before listening")
 	case <-ctx.Done():
-		return failed(fmt.Sprintf("did not listen within %s", benchSpawnTimeout))
+		return failed(fmt.Sprintf("did not log %q within %s", benchListeningMsg, benchSpawnTimeout))
+	}
+	if host, _, err := net.SplitHostPort(addr); err != nil || !loadgen.IsLoopbackHost(host) {
+		return failed(fmt.Sprintf("listens on %q, not a loopback host:port", addr))
 	}
 	s.url = "http://" + addr
 	hc := &http.Client{Timeout: 2 * time.Second}
@@ -581,14 +676,14 @@ func (s *benchServer) exited() (bool, string) {
 	return true, "exited: " + s.waitErr.Error()
 }
 
-// stop ends the child: SIGTERM (and closing its stdin, which it also watches), a kill after
+// stop ends the child: SIGTERM (a kill where there is no SIGTERM), a kill after
 // benchStopTimeout; then removes its data directory. It is idempotent.
 func (s *benchServer) stop() error {
 	s.stopOnce.Do(func() {
 		var errs []error
 		if exited, _ := s.exited(); !exited {
 			if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
-				_ = s.stdin.Close() // no SIGTERM (Windows): end of input stops it too
+				_ = s.cmd.Process.Kill() // no SIGTERM (Windows)
 			}
 			t := time.NewTimer(benchStopTimeout)
 			select {
@@ -600,7 +695,6 @@ func (s *benchServer) stop() error {
 			}
 			t.Stop()
 		}
-		_ = s.stdin.Close()
 		if err := os.RemoveAll(s.dir); err != nil {
 			errs = append(errs, fmt.Errorf("remove the spawned server's data directory: %w", err))
 		}
@@ -609,7 +703,9 @@ func (s *benchServer) stop() error {
 	return s.stopErr
 }
 
-// benchChildEnv is the environment without the CLI's MOLTZAP_ variables.
+// benchChildEnv is the environment without the MOLTZAP_ variables: moltzap-server reads
+// one for each of its flags (MOLTZAP_ADMIN_SECRET, ...), which must not change the server
+// bench measures.
 func benchChildEnv() []string {
 	var env []string
 	for _, kv := range os.Environ() {
@@ -620,16 +716,19 @@ func benchChildEnv() []string {
 	return env
 }
 
-// lineWatcher is a child's stdout: it sends the rest of the first line starting with prefix
-// to found and discards everything else.
-type lineWatcher struct {
-	prefix string
-	found  chan<- string
-	buf    []byte
-	sent   bool
+// serverLog is the spawned server's stderr: it keeps the last bytes of it (for error
+// messages) and sends the address of the first JSON log line
+// {"msg":"moltzap server listening","addr":...} to found. Write is called by one
+// goroutine at a time (exec's copier).
+type serverLog struct {
+	tail  tailBuffer
+	found chan<- string // buffered: receives one address
+	buf   []byte        // the line being assembled
+	sent  bool
 }
 
-func (l *lineWatcher) Write(p []byte) (int, error) {
+func (l *serverLog) Write(p []byte) (int, error) {
+	_, _ = l.tail.Write(p)
 	if l.sent {
 		return len(p), nil
 	}
@@ -637,19 +736,34 @@ func (l *lineWatcher) Write(p []byte) (int, error) {
 	for {
 		i := bytes.IndexByte(l.buf, '\n')
 		if i < 0 {
-			if len(l.buf) > 4096 {
-				l.buf = l.buf[:0]
+			if len(l.buf) > 64<<10 {
+				l.buf = l.buf[:0] // not a log line of ours
 			}
 			return len(p), nil
 		}
-		line := strings.TrimSpace(string(l.buf[:i]))
+		addr, ok := listeningAddr(l.buf[:i])
 		l.buf = l.buf[i+1:]
-		if rest, ok := strings.CutPrefix(line, l.prefix); ok {
-			l.sent = true
-			l.found <- rest
+		if ok {
+			l.sent, l.buf = true, nil
+			l.found <- addr
 			return len(p), nil
 		}
 	}
+}
+
+// String returns the end of the log.
+func (l *serverLog) String() string { return l.tail.String() }
+
+// listeningAddr returns the "addr" of a JSON log line whose "msg" is benchListeningMsg.
+func listeningAddr(line []byte) (string, bool) {
+	var rec struct {
+		Msg  string `json:"msg"`
+		Addr string `json:"addr"`
+	}
+	if err := json.Unmarshal(bytes.TrimSpace(line), &rec); err != nil || rec.Msg != benchListeningMsg || rec.Addr == "" {
+		return "", false
+	}
+	return rec.Addr, true
 }
 
 // tailBuffer keeps the last max bytes written to it.
@@ -673,102 +787,4 @@ func (t *tailBuffer) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return string(t.b)
-}
-
-// --- bench-server: the hidden command --spawn runs ----------------------------------------
-
-func newBenchServerCmd() *cobra.Command {
-	var addr, data string
-	var writeQueue int
-	var removeData bool
-	cmd := &cobra.Command{
-		Use:    "bench-server",
-		Short:  "Run a server for bench --spawn (internal)",
-		Hidden: true,
-		Long: `bench-server runs a MoltZap server for 'moltzap bench --spawn': a SQLite store in --data,
-per-agent rate limits raised to ` + fmt.Sprint(benchServerRate) + ` a minute, a large outbound queue, a
-loopback --addr only. Once it listens it prints "` + benchListeningPrefix + `HOST:PORT" on stdout. It stops on
-SIGINT or SIGTERM, or when its standard input ends (its parent closed the pipe or died);
-with --remove-data it then removes the data directory.`,
-		Args: noArgs,
-		RunE: runE(func(cmd *cobra.Command, _ []string) error {
-			host, _, err := net.SplitHostPort(addr)
-			if err != nil {
-				return usagef("--addr %q: want host:port", addr)
-			}
-			if !loadgen.IsLoopbackHost(host) {
-				return usagef("--addr %q: want a loopback address", addr)
-			}
-			if data == "" {
-				return usagef("--data must name a directory")
-			}
-			if writeQueue <= 0 {
-				return usagef("--write-queue %d: want a positive number", writeQueue)
-			}
-			ctx, cancel := context.WithCancel(cmd.Context())
-			defer cancel()
-			go func() { // the parent's end of the pipe closed: stop
-				_, _ = io.Copy(io.Discard, os.Stdin)
-				cancel()
-			}()
-			err = serveBench(ctx, addr, data, writeQueue, cmd.OutOrStdout(), cmd.ErrOrStderr())
-			if ctx.Err() != nil {
-				err = nil // asked to stop: how the start went no longer matters
-			}
-			if removeData {
-				if rerr := os.RemoveAll(data); rerr != nil && err == nil {
-					err = rerr
-				}
-			}
-			return err
-		}),
-	}
-	f := cmd.Flags()
-	f.StringVar(&addr, "addr", "127.0.0.1:0", "loopback listen address (port 0: any free port)")
-	f.StringVar(&data, "data", "", "directory of the SQLite store")
-	f.IntVar(&writeQueue, "write-queue", benchServerWriteQueue, "outbound messages queued per connection")
-	f.BoolVar(&removeData, "remove-data", false, "remove the --data directory on exit")
-	return cmd
-}
-
-// serveBench runs the server until ctx ends, then shuts it down.
-func serveBench(ctx context.Context, addr, data string, writeQueue int, stdout, logOut io.Writer) error {
-	log := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	st, err := sqlite.Open(ctx, data)
-	if err != nil {
-		return fmt.Errorf("open store in %s: %w", data, err)
-	}
-	defer func() { _ = st.Close() }()
-	srv, err := server.New(server.Config{
-		Limits: server.Limits{
-			MessagesPerMinute:    benchServerRate,
-			RequestsPerMinute:    benchServerRate,
-			MaxGroupParticipants: benchServerMaxGroup,
-		},
-		WriteQueueLen: writeQueue,
-		Logger:        log,
-	}, st)
-	if err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		_ = srv.Shutdown(context.Background())
-		return fmt.Errorf("listen on %s: %w", addr, err)
-	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-	fmt.Fprintf(stdout, "%s%s\n", benchListeningPrefix, ln.Addr())
-	select {
-	case err := <-errc:
-		_ = srv.Shutdown(context.Background())
-		return fmt.Errorf("http server: %w", err)
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), benchServerShutdown)
-	defer cancel()
-	_ = hs.Shutdown(sctx)
-	_ = srv.Shutdown(sctx)
-	return nil
 }

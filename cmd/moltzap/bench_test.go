@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"strconv"
@@ -42,6 +43,11 @@ func TestBenchUsageErrors(t *testing.T) {
 		{[]string{"bench", "connect", "--spawn", "--url", "http://127.0.0.1:8080"}, "--spawn and --url are mutually exclusive"},
 		{[]string{"bench", "connect", "--spawn", "--server-pid", "1"}, "--spawn and --server-pid"},
 		{[]string{"bench", "connect", "--server-pid", "0"}, "--server-pid 0"},
+		{[]string{"bench", "fanout", "--server-pid", "-3"}, "--server-pid -3"},
+		{[]string{"bench", "dm", "--server-pid", "2147483647"}, "--server-pid 2147483647: "},
+		{[]string{"bench", "dm", "--moltzap-server", "/bin/true"}, "--moltzap-server names the binary --spawn runs; it needs --spawn"},
+		{[]string{"bench", "dm", "--spawn", "--moltzap-server", "/nonexistent/moltzap-server"}, `--moltzap-server "/nonexistent/moltzap-server": stat /nonexistent/moltzap-server: no such file`},
+		{[]string{"bench", "dm", "--spawn", "--moltzap-server", os.TempDir()}, `--moltzap-server "` + os.TempDir() + `": is a directory`},
 		{[]string{"bench", "dm", "--concurrency", "-1"}, "--concurrency -1"},
 		{[]string{"bench", "fanout", "--group-size", "1"}, "--group-size 1"},
 		{[]string{"bench", "connect", "--source-addr", "127.0.0.2,10.0.0.1"}, `--source-addr "10.0.0.1"`},
@@ -138,16 +144,66 @@ func TestBenchProgressPlainLines(t *testing.T) {
 	}
 }
 
-func TestBenchLineWatcherAndTail(t *testing.T) {
+func TestBenchServerPIDOfNoProcessNamesTheFlag(t *testing.T) {
+	isolate(t)
+	r := invoke(t, "bench", "connect", "--server-pid", "2147483647")
+	want := "--server-pid 2147483647: no process 2147483647"
+	if runtime.GOOS != "linux" {
+		want = "--server-pid 2147483647: reading the CPU time of process 2147483647 needs Linux"
+	}
+	if r.code != exitUsage || !strings.Contains(r.stderr, want) {
+		t.Fatalf("exit %d, stderr %q; want 2 and %q", r.code, r.stderr, want)
+	}
+}
+
+func TestBenchSpawnWithoutServerBinary(t *testing.T) {
+	isolate(t)
+	t.Setenv("PATH", t.TempDir()) // no moltzap-server on PATH, none beside the test binary
+	r := invoke(t, "bench", "dm", "--spawn")
+	if r.code != exitUsage {
+		t.Fatalf("exit %d, want 2\nstderr: %s", r.code, r.stderr)
+	}
+	for _, w := range []string{"--spawn: no moltzap-server binary at ", "nor on PATH", "go build -o DIR ./cmd/moltzap-server", "--moltzap-server DIR/moltzap-server"} {
+		if !strings.Contains(r.stderr, w) {
+			t.Errorf("stderr lacks %q:\n%s", w, r.stderr)
+		}
+	}
+}
+
+func TestBenchServerArgs(t *testing.T) {
+	want := "--addr 127.0.0.1:0 --data /d --messages-per-minute 100000000 --requests-per-minute 100000000 " +
+		"--max-group-participants 256 --write-queue 65536 --log-format json"
+	if got := strings.Join(benchServerArgs("/d", 50), " "); got != want {
+		t.Errorf("args\n%s\nwant\n%s", got, want)
+	}
+	if got := strings.Join(benchServerArgs("/d", 5000), " "); !strings.Contains(got, "--max-group-participants 5000 ") {
+		t.Errorf("--group-size 5000: %s", got)
+	}
+}
+
+func TestBenchServerLogFindsListeningLine(t *testing.T) {
 	found := make(chan string, 1)
-	lw := &lineWatcher{prefix: benchListeningPrefix, found: found}
-	for _, s := range []string{"noise\nlisten", "ing 127.0.0.1:4", "242\nmore\n"} {
-		if n, err := lw.Write([]byte(s)); n != len(s) || err != nil {
+	l := &serverLog{tail: tailBuffer{max: 1 << 10}, found: found}
+	chunks := []string{
+		"not json\n{\"level\":\"INFO\",\"msg\":\"other\",\"addr\":\"127.0.0.1:1\"}\n",
+		`{"time":"2026-12-01T10:00:00Z","level":"INFO","msg":"moltzap server list`,
+		`ening","addr":"127.0.0.1:4242","data":"/tmp/x"}` + "\n" + `{"msg":"moltzap server listening","addr":"127.0.0.1:9"}` + "\n",
+	}
+	for _, c := range chunks {
+		if n, err := l.Write([]byte(c)); n != len(c) || err != nil {
 			t.Fatalf("Write = %d, %v", n, err)
 		}
 	}
 	if got := <-found; got != "127.0.0.1:4242" {
 		t.Errorf("address %q", got)
+	}
+	select {
+	case got := <-found:
+		t.Errorf("a second address %q", got)
+	default:
+	}
+	if !strings.HasSuffix(l.String(), `"addr":"127.0.0.1:9"}`+"\n") || !strings.HasPrefix(l.String(), "not json") {
+		t.Errorf("log tail %q", l.String())
 	}
 	tb := &tailBuffer{max: 5}
 	_, _ = tb.Write([]byte("abc"))
@@ -159,7 +215,23 @@ func TestBenchLineWatcherAndTail(t *testing.T) {
 
 // --- end to end ---------------------------------------------------------------------------
 
-var spawnedRe = regexp.MustCompile(`spawned server pid (\d+) on (\S+) \(data (.+)\)`)
+var spawnedRe = regexp.MustCompile(`spawned server pid (\d+) on (\S+) \(data (.+), binary (.+)\)`)
+
+// benchE2E is the e2e harness (the moltzap binary and a server with the default, low rate
+// limits) with moltzap-server built beside the moltzap binary, where --spawn finds it.
+func benchE2E(t *testing.T) (*e2e, string) {
+	t.Helper()
+	e := newE2E(t)
+	server := filepath.Join(filepath.Dir(e.bin), "moltzap-server")
+	if runtime.GOOS == "windows" {
+		server += ".exe"
+	}
+	build := exec.Command("go", "build", "-o", server, "github.com/moltzap/moltzap-go/cmd/moltzap-server")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build moltzap-server: %v\n%s", err, out)
+	}
+	return e, server
+}
 
 // benchRun runs the binary with a bound of its own (bench runs are longer than the e2e
 // helper's 20 s allow).
@@ -182,9 +254,48 @@ func benchRun(e *e2e, args ...string) cliResult {
 	return cliResult{code: code, stdout: out.String(), stderr: errb.String()}
 }
 
+// benchJSON runs a bench with --json that must succeed and returns its Result.
+func benchJSON(t *testing.T, e *e2e, args ...string) (loadgen.Result, cliResult) {
+	t.Helper()
+	r := benchRun(e, append([]string{"--json"}, args...)...)
+	if r.code != 0 {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+	var res loadgen.Result
+	dec := json.NewDecoder(strings.NewReader(r.stdout))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&res); err != nil {
+		t.Fatalf("stdout is not a Result: %v\n%s", err, r.stdout)
+	}
+	if dec.More() {
+		t.Errorf("more than one JSON value on stdout:\n%s", r.stdout)
+	}
+	if strings.Contains(r.stderr, "%)") {
+		t.Errorf("progress lines with --json off a terminal:\n%s", r.stderr)
+	}
+	return res, r
+}
+
+// checkServerCPU fails unless res carries a positive server CPU time per operation that
+// is the phase's total over its operations.
+func checkServerCPU(t *testing.T, res loadgen.Result) {
+	t.Helper()
+	perOp, total := res.Extra[loadgen.ExtraServerCPUPerOp], res.Extra[loadgen.ExtraServerCPU]
+	if perOp <= 0 || total <= 0 || len(res.Unmeasured) != 0 {
+		t.Fatalf("%s: server CPU not measured: extra %v, unmeasured %v", res.Workload, res.Extra, res.Unmeasured)
+	}
+	ops := float64(res.Count)
+	if res.Workload == "fanout" {
+		ops = res.Extra["deliveries"]
+	}
+	if d := perOp*ops - total; d > 1 || d < -1 {
+		t.Errorf("%s: %v ns/op x %v ops != %v ns", res.Workload, perOp, ops, total)
+	}
+}
+
 // checkSpawnedGone finds the spawned server's pid and data directory on stderr and checks
 // that the process has ended and the directory is removed.
-func checkSpawnedGone(t *testing.T, stderr string) {
+func checkSpawnedGone(t *testing.T, stderr, wantBin string) {
 	t.Helper()
 	m := spawnedRe.FindStringSubmatch(stderr)
 	if m == nil {
@@ -193,6 +304,9 @@ func checkSpawnedGone(t *testing.T, stderr string) {
 	pid, _ := strconv.Atoi(m[1])
 	if !strings.HasPrefix(m[2], "http://127.0.0.1:") {
 		t.Errorf("spawned server URL %q is not on 127.0.0.1", m[2])
+	}
+	if m[4] != wantBin {
+		t.Errorf("spawned binary %s, want %s", m[4], wantBin)
 	}
 	if runtime.GOOS != "windows" {
 		if p, err := os.FindProcess(pid); err == nil {
@@ -209,18 +323,18 @@ func checkSpawnedGone(t *testing.T, stderr string) {
 }
 
 func TestBenchEndToEnd(t *testing.T) {
-	e := newE2E(t) // the binary, and a server with the default (low) rate limits
+	e, serverBin := benchE2E(t)
 
 	for _, c := range []struct {
 		args []string
 		want []string
 	}{
-		{[]string{"bench", "connect", "--spawn", "--count", "20", "--duration", "30s"},
-			[]string{"connect", "20 of 20 (stopped by count)", "connects/s", "latency p99", "rss_bytes_per_conn"}},
-		{[]string{"bench", "dm", "--spawn", "--count", "30", "--duration", "30s"},
-			[]string{"dm", "30 of 30 (stopped by count)", "messages/s", "latency p50", "latency max"}},
-		{[]string{"bench", "fanout", "--spawn", "--group-size", "5", "--count", "10", "--duration", "30s"},
-			[]string{"fanout", "10 of 10 (stopped by count)", "deliveries/s", "messages_per_s", "recipients"}},
+		{[]string{"bench", "connect", "--spawn", "--count", "300", "--duration", "30s"},
+			[]string{"connect", "300 of 300 (stopped by count)", "connects/s", "latency p99", "rss_bytes_per_conn", "ns per connect"}},
+		{[]string{"bench", "dm", "--spawn", "--count", "300", "--duration", "30s"},
+			[]string{"dm", "300 of 300 (stopped by count)", "messages/s", "latency p50", "latency max", "ns per message"}},
+		{[]string{"bench", "fanout", "--spawn", "--group-size", "5", "--count", "100", "--duration", "30s"},
+			[]string{"fanout", "100 of 100 (stopped by count)", "deliveries/s", "messages_per_s", "recipients", "ns per delivery"}},
 	} {
 		t.Run(strings.Join(c.args[1:], " "), func(t *testing.T) {
 			r := benchRun(e, c.args...)
@@ -233,40 +347,89 @@ func TestBenchEndToEnd(t *testing.T) {
 			if !regexp.MustCompile(`(?m)^rate\s+[1-9]\d* \S+/s$`).MatchString(r.stdout) {
 				t.Errorf("no positive rate row:\n%s", r.stdout)
 			}
+			if !regexp.MustCompile(`(?m)^server_cpu_ns_per_op\s+[1-9]\d* ns per \w+$`).MatchString(r.stdout) {
+				t.Errorf("no positive server_cpu_ns_per_op row:\n%s", r.stdout)
+			}
 			for _, w := range c.want {
-				if runtime.GOOS != "linux" && w == "rss_bytes_per_conn" {
-					continue
-				}
 				if !strings.Contains(r.stdout, w) {
 					t.Errorf("stdout lacks %q:\n%s", w, r.stdout)
 				}
 			}
-			checkSpawnedGone(t, r.stderr)
+			checkSpawnedGone(t, r.stderr, serverBin)
 		})
 	}
 
-	t.Run("json", func(t *testing.T) {
-		r := benchRun(e, "--json", "bench", "dm", "--spawn", "--count", "30", "--concurrency", "3", "--duration", "30s")
+	// --json of a spawned run of each workload carries extra.server_cpu_ns_per_op > 0.
+	for _, args := range [][]string{
+		{"bench", "connect", "--spawn", "--count", "300", "--duration", "30s"},
+		{"bench", "dm", "--spawn", "--count", "300", "--concurrency", "3", "--duration", "30s"},
+		{"bench", "fanout", "--spawn", "--group-size", "5", "--count", "100", "--concurrency", "2", "--duration", "30s"},
+	} {
+		t.Run("json "+args[1], func(t *testing.T) {
+			res, r := benchJSON(t, e, args...)
+			if res.Workload != args[1] || res.Count != res.Planned || res.StoppedBy != loadgen.StoppedByCount || res.Rate <= 0 || res.Latency == nil || res.Latency.P99 <= 0 {
+				t.Errorf("result %+v (latency %+v)", res, res.Latency)
+			}
+			checkServerCPU(t, res)
+			if args[1] == "dm" && res.Extra["pairs"] != 3 {
+				t.Errorf("pairs %v", res.Extra["pairs"])
+			}
+			checkSpawnedGone(t, r.stderr, serverBin)
+		})
+	}
+
+	t.Run("spawn raises the group limit", func(t *testing.T) {
+		// 300 members: more than moltzap-server's default of 256.
+		res, r := benchJSON(t, e, "bench", "fanout", "--spawn", "--group-size", "300", "--count", "3", "--duration", "40s")
+		if res.Count != 3 || res.Extra["recipients"] != 299 || res.Extra["deliveries"] != 3*299 {
+			t.Errorf("result %+v", res)
+		}
+		checkSpawnedGone(t, r.stderr, serverBin)
+	})
+
+	t.Run("explicit --moltzap-server", func(t *testing.T) {
+		other := filepath.Join(t.TempDir(), "mz-server-copy")
+		copyFile(t, serverBin, other)
+		r := benchRun(e, "bench", "dm", "--spawn", "--moltzap-server", other, "--count", "5", "--duration", "30s")
 		if r.code != 0 {
 			t.Fatalf("exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
 		}
-		var res loadgen.Result
-		dec := json.NewDecoder(strings.NewReader(r.stdout))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&res); err != nil {
-			t.Fatalf("stdout is not a Result: %v\n%s", err, r.stdout)
+		checkSpawnedGone(t, r.stderr, other)
+	})
+
+	t.Run("external server with --server-pid", func(t *testing.T) {
+		srv, err := spawnBenchServer(context.Background(), serverBin, 5) // a server of the test's own
+		if err != nil {
+			t.Fatal(err)
 		}
-		if dec.More() {
-			t.Errorf("more than one JSON value on stdout:\n%s", r.stdout)
+		t.Cleanup(func() { _ = srv.stop() })
+		pid := strconv.Itoa(srv.pid)
+		for _, args := range [][]string{
+			{"bench", "dm", "--url", srv.url, "--server-pid", pid, "--count", "300", "--duration", "30s"},
+			{"bench", "fanout", "--url", srv.url, "--server-pid", pid, "--group-size", "5", "--count", "100", "--duration", "30s"},
+			{"bench", "connect", "--url", srv.url, "--server-pid", pid, "--count", "300", "--duration", "30s"},
+		} {
+			res, r := benchJSON(t, e, args...)
+			checkServerCPU(t, res)
+			if spawnedRe.MatchString(r.stderr) {
+				t.Errorf("%s with --url spawned a server:\n%s", args[1], r.stderr)
+			}
+			if args[1] == "connect" && res.Extra["rss_bytes_per_conn"] == 0 {
+				t.Errorf("connect with --server-pid: no rss_bytes_per_conn in %v", res.Extra)
+			}
 		}
-		if res.Workload != "dm" || res.Count != 30 || res.Planned != 30 || res.StoppedBy != loadgen.StoppedByCount ||
-			res.Rate <= 0 || res.RateUnit != "messages/s" || res.Latency == nil || res.Latency.P99 <= 0 || res.Extra["pairs"] != 3 {
-			t.Errorf("result %+v (latency %+v)", res, res.Latency)
+
+		// Without --server-pid the figures are absent, and the output says why.
+		res, _ := benchJSON(t, e, "bench", "connect", "--url", srv.url, "--count", "5", "--duration", "30s")
+		for _, k := range []string{loadgen.ExtraServerCPUPerOp, "rss_bytes_per_conn"} {
+			if _, ok := res.Extra[k]; ok || res.Unmeasured[k] != benchNoPID {
+				t.Errorf("%s without --server-pid: extra %v, unmeasured %v", k, res.Extra, res.Unmeasured)
+			}
 		}
-		if strings.Contains(r.stderr, "%)") {
-			t.Errorf("progress lines with --json off a terminal:\n%s", r.stderr)
+		r := benchRun(e, "bench", "dm", "--url", srv.url, "--count", "5", "--duration", "30s")
+		if r.code != 0 || !regexp.MustCompile(`(?m)^server_cpu_ns_per_op\s+not measured: `+regexp.QuoteMeta(benchNoPID)+`$`).MatchString(r.stdout) {
+			t.Errorf("exit %d, table without the reason:\n%s\nstderr: %s", r.code, r.stdout, r.stderr)
 		}
-		checkSpawnedGone(t, r.stderr)
 	})
 
 	t.Run("rate limited server", func(t *testing.T) {
@@ -295,6 +458,18 @@ func TestBenchEndToEnd(t *testing.T) {
 		if !strings.Contains(p.stderr.String(), "moltzap: interrupted") {
 			t.Errorf("stderr:\n%s", p.stderr.String())
 		}
-		checkSpawnedGone(t, p.stderr.String())
+		checkSpawnedGone(t, p.stderr.String(), serverBin)
 	})
+}
+
+// copyFile copies the executable src to dst.
+func copyFile(t *testing.T, src, dst string) {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/moltzap/moltzap-go/generated/protocol"
 	"github.com/moltzap/moltzap-go/runtime/rpc"
 	"github.com/moltzap/moltzap-go/runtime/wire"
 )
@@ -23,13 +25,15 @@ const callTimeout = 30 * time.Second
 // with the message id and the frame's arrival time. It must not block.
 type receiver func(id msgKey, at time.Time)
 
-// client is one authenticated agent connection: a sock with an rpc.Peer on top. Frames
-// that are messages/received bypass the Peer and go to the receiver.
+// client is one authenticated agent connection: a sock with an rpc.Peer on top, and the
+// generated typed stubs (api) over the Peer for the setup calls. Frames that are
+// messages/received bypass the Peer and go to the receiver.
 type client struct {
 	s       *sock
 	peer    *rpc.Peer
+	api     *protocol.Client
 	recv    atomic.Pointer[receiver]
-	agentID string
+	agentID protocol.AgentID
 	ended   chan struct{} // closed once the read goroutine has finished
 }
 
@@ -41,17 +45,27 @@ func (r *runner) open(ctx context.Context, apiKey string) (*client, error) {
 	}
 	c := &client{s: s, ended: make(chan struct{})}
 	c.peer = rpc.NewPeer(s, nil, rpc.Options{CallTimeout: callTimeout})
+	c.api = protocol.NewClient(c)
 	go c.read()
-	var hello struct {
-		AgentID string `json:"agentId"`
-	}
-	params := map[string]string{"agentKey": apiKey, "minProtocol": "0", "maxProtocol": "9999.9999.9999"}
-	if err := c.call(ctx, "network/connect", params, &hello); err != nil {
+	hello, err := c.api.NetworkConnect(ctx, protocol.AgentKeyCredentials{
+		AgentKey:    apiKey,
+		MinProtocol: protocol.ProtocolVersion,
+		MaxProtocol: releaseLineMax(protocol.ProtocolVersion),
+	})
+	if err != nil {
 		c.close()
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", protocol.MethodNetworkConnect, err)
 	}
 	c.agentID = hello.AgentID
 	return c, nil
+}
+
+// releaseLineMax returns "YYYY.MDD.999999" for the version "YYYY.MDD.PATCH": the highest
+// version of the release line this package's generated types describe.
+func releaseLineMax(v string) protocol.ProtocolVersionString {
+	year, rest, _ := strings.Cut(v, ".")
+	line, _, _ := strings.Cut(rest, ".")
+	return protocol.ProtocolVersionString(year + "." + line + ".999999")
 }
 
 // read runs the socket's read loop until it ends, then closes the Peer.
@@ -72,33 +86,33 @@ func (c *client) read() {
 // onReceived installs f as the messages/received receiver.
 func (c *client) onReceived(f receiver) { c.recv.Store(&f) }
 
-// call sends a request with params encoded as JSON and decodes the result into out (if
-// set).
-func (c *client) call(ctx context.Context, method string, params, out any) error {
-	raw, err := json.Marshal(params)
-	if err != nil {
-		return fmt.Errorf("%s: encode params: %w", method, err)
+// Invoke sends one request whose params the generated stubs encoded (a json.RawMessage,
+// or nil for none) and returns the raw result. It implements protocol.Invoker.
+func (c *client) Invoke(ctx context.Context, method string, params any) (json.RawMessage, error) {
+	var raw json.RawMessage
+	switch p := params.(type) {
+	case nil:
+	case json.RawMessage:
+		raw = p
+	default:
+		return nil, fmt.Errorf("params of type %T: want encoded JSON", params)
 	}
-	res, err := c.callRaw(ctx, method, raw)
-	if err != nil {
-		return err
-	}
-	if out != nil {
-		if err := json.Unmarshal(res, out); err != nil {
-			return fmt.Errorf("%s: decode result: %w", method, err)
-		}
-	}
-	return nil
-}
-
-// callRaw sends a request with encoded params and returns the raw result.
-func (c *client) callRaw(ctx context.Context, method string, params []byte) (json.RawMessage, error) {
-	res, err := c.peer.Call(ctx, method, params)
+	res, err := c.peer.Call(ctx, method, raw)
 	if err != nil {
 		var we *wire.Error
 		if errors.As(err, &we) && we.Code == codeRateLimited {
-			return nil, fmt.Errorf("%s: %w (the server's per-agent limits are too low for load: raise --messages-per-minute and --requests-per-minute)", method, err)
+			return nil, fmt.Errorf("%w (the server's per-agent limits are too low for load: raise --messages-per-minute and --requests-per-minute)", err)
 		}
+		return nil, err
+	}
+	return res, nil
+}
+
+// callRaw sends a request with encoded params and returns the raw result; errors name the
+// method. It is the hot path of the message workloads.
+func (c *client) callRaw(ctx context.Context, method string, params []byte) (json.RawMessage, error) {
+	res, err := c.Invoke(ctx, method, json.RawMessage(params))
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", method, err)
 	}
 	return res, nil

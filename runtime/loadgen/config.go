@@ -43,6 +43,13 @@ type Config struct {
 	// in rotation. One source address allows about 28,000 connections to one server port
 	// (the ephemeral port range); several are needed beyond that. Empty: the kernel picks.
 	SourceAddrs []string
+	// ServerPID, when > 0, is the process id of the server under load, on this machine.
+	// Its CPU time (utime + stime of /proc/<pid>/stat, Linux) is sampled at the start and
+	// the end of the measured phase and reported per operation as
+	// Extra[ExtraServerCPUPerOp]; Connect also reads its resident memory before and after
+	// (Extra["rss_bytes_per_conn"]). When 0 those figures are absent and
+	// Result.Unmeasured says why.
+	ServerPID int
 	// Progress, if set, is called as the measured phase advances (about every 1%, and at
 	// the end) with the operations done and the total planned. Calls never overlap.
 	Progress func(done, total int)
@@ -70,6 +77,9 @@ func (cfg Config) check(defConcurrency int) (checked, error) {
 	}
 	if cfg.Concurrency < 0 {
 		return checked{}, fmt.Errorf("%w: Concurrency must not be negative (got %d)", ErrInvalidConfig, cfg.Concurrency)
+	}
+	if cfg.ServerPID < 0 {
+		return checked{}, fmt.Errorf("%w: ServerPID must not be negative (got %d)", ErrInvalidConfig, cfg.ServerPID)
 	}
 	if cfg.Concurrency == 0 {
 		cfg.Concurrency = defConcurrency

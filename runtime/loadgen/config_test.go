@@ -35,6 +35,7 @@ func TestBoundsRequired(t *testing.T) {
 		{Count: 10, Duration: -time.Second},
 		{Count: 10, Duration: time.Second, Concurrency: -1},
 		{Count: 10, Duration: time.Second, GroupSize: 1},
+		{Count: 10, Duration: time.Second, ServerPID: -1},
 		{Count: 10, Duration: time.Second, SourceAddrs: []string{"10.1.2.3"}},
 		{Count: 10, Duration: time.Second, SourceAddrs: []string{"not-an-ip"}},
 	} {
@@ -66,7 +67,7 @@ func TestSourceAddrs(t *testing.T) {
 	res, err := Connect(context.Background(), Config{
 		BaseURL: base, Count: 6, Duration: 10 * time.Second, Concurrency: 2,
 		SourceAddrs: []string{"127.0.0.2", "127.0.0.3"},
-	}, 0)
+	})
 	if err != nil {
 		t.Fatalf("connect from 127.0.0.2-3: %v", err)
 	}
@@ -78,7 +79,7 @@ func TestSourceAddrs(t *testing.T) {
 // workloads maps each workload to a uniform signature.
 func workloads() map[string]func(context.Context, Config) (Result, error) {
 	return map[string]func(context.Context, Config) (Result, error){
-		"connect": func(ctx context.Context, cfg Config) (Result, error) { return Connect(ctx, cfg, 0) },
+		"connect": Connect,
 		"dm":      DM,
 		"fanout":  Fanout,
 	}

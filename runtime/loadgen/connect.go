@@ -11,13 +11,14 @@ const idleSettle = 2 * time.Second
 
 // Connect registers Count agents over HTTP (Concurrency at a time), then opens and
 // authenticates one WebSocket per agent (network/connect, Concurrency in flight) and
-// reports connects/s with the latency of each dial + handshake. When serverPID > 0 it reads
-// the server's VmRSS (/proc/<pid>/status) after registration and again once every
-// connection is open and has been idle for two seconds, and reports the difference per
+// reports connects/s with the latency of each dial + handshake. With Config.ServerPID it
+// reports the server's CPU time per connect over that phase (Extra[ExtraServerCPUPerOp]),
+// and reads the server's VmRSS (/proc/<pid>/status) after registration and again once
+// every connection is open and has been idle for two seconds, reporting the difference per
 // connection (Extra["rss_bytes_per_conn"]); the server's Go heap, stack and goroutine
 // counts from /metrics are reported per connection too when available. The connections
 // are closed before Connect returns. On error the result holds what was measured so far.
-func Connect(ctx context.Context, cfg Config, serverPID int) (Result, error) {
+func Connect(ctx context.Context, cfg Config) (Result, error) {
 	c, err := cfg.check(DefaultConnectConcurrency)
 	if err != nil {
 		return Result{}, err
@@ -36,13 +37,15 @@ func Connect(ctx context.Context, cfg Config, serverPID int) (Result, error) {
 		return res, fmt.Errorf("connect: %w", err)
 	}
 	var probe memProbe
-	if err := probe.before(runCtx, r, serverPID); err != nil {
+	if err := probe.before(runCtx, r, c.ServerPID); err != nil {
 		return res, fmt.Errorf("connect: %w", err)
 	}
 
 	clients := make([]*client, c.Count)
 	defer func() { closeAll(clients, c.Concurrency) }()
+	cpu := startCPU(c.ServerPID)
 	err = r.openAll(runCtx, creds, clients, &res)
+	cpu.finish(&res, int64(res.Count))
 	res.StoppedBy = StoppedByCount
 	if err != nil {
 		if !stopped(ctx, runCtx) {
@@ -51,7 +54,7 @@ func Connect(ctx context.Context, cfg Config, serverPID int) (Result, error) {
 		res.StoppedBy = StoppedByDuration
 	}
 	if res.Count > 0 {
-		if err := probe.after(ctx, r, res.Count, res.Extra); err != nil {
+		if err := probe.after(ctx, r, res.Count, &res); err != nil {
 			return res, fmt.Errorf("connect: %w", err)
 		}
 	}
@@ -132,9 +135,12 @@ func (p *memProbe) before(ctx context.Context, r *runner, pid int) error {
 }
 
 // after lets the idle server settle (when RSS is measured), takes the second sample and
-// records the differences per connection in extra.
-func (p *memProbe) after(ctx context.Context, r *runner, conns int, extra map[string]float64) error {
-	if p.pid > 0 {
+// records the differences per connection in res.
+func (p *memProbe) after(ctx context.Context, r *runner, conns int, res *Result) error {
+	extra := res.Extra
+	if p.pid <= 0 {
+		res.setUnmeasured("rss_bytes_per_conn", reasonNoPID)
+	} else {
 		settle(ctx, idleSettle) // nothing is sent on the connections meanwhile
 		rss, err := residentBytes(p.pid)
 		if err != nil {

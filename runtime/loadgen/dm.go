@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/moltzap/moltzap-go/generated/protocol"
 )
 
 // receipt is one messages/received seen by a recipient.
@@ -27,7 +29,8 @@ type pair struct {
 // an initial conversation). Each pair sends sequentially: the next messages/send starts
 // once the peer received the previous message. The latency of a message runs from just
 // before messages/send to the arrival of messages/received at the peer. Count messages are
-// sent in total, shared by the pairs.
+// sent in total, shared by the pairs. With Config.ServerPID the server's CPU time per
+// message over the sending phase is reported (Extra[ExtraServerCPUPerOp]).
 func DM(ctx context.Context, cfg Config) (Result, error) {
 	c, err := cfg.check(1)
 	if err != nil {
@@ -50,6 +53,7 @@ func DM(ctx context.Context, cfg Config) (Result, error) {
 	samples := make([][]time.Duration, len(pairs))
 	errs := make([]error, len(pairs))
 	var wg sync.WaitGroup
+	cpu := startCPU(c.ServerPID)
 	start := time.Now()
 	for i, p := range pairs {
 		wg.Go(func() {
@@ -59,7 +63,9 @@ func DM(ctx context.Context, cfg Config) (Result, error) {
 	wg.Wait()
 	res.Elapsed = time.Since(start)
 	prog.finish()
-	return finishMessages(ctx, runCtx, res, samples, errs)
+	res, err = finishMessages(ctx, runCtx, res, samples, errs)
+	cpu.finish(&res, int64(res.Count))
+	return res, err
 }
 
 // setupPairs creates n pairs and returns them with every client (for closing).
@@ -75,9 +81,7 @@ func (r *runner) setupPairs(ctx context.Context, n int) ([]*pair, []*client, err
 		if err != nil {
 			return err
 		}
-		if p.params, err = sendParams(taskID, convID); err != nil {
-			return err
-		}
+		p.params = sendParams(taskID, convID)
 		p.b.onReceived(func(id msgKey, at time.Time) {
 			select {
 			case p.inbox <- receipt{id, at}:
@@ -100,7 +104,7 @@ func (p *pair) run(ctx context.Context, next *atomic.Int64, total int, prog *pro
 	var out []time.Duration
 	for ctx.Err() == nil && next.Add(1) <= int64(total) {
 		t0 := time.Now()
-		raw, err := p.a.callRaw(ctx, "messages/send", p.params)
+		raw, err := p.a.callRaw(ctx, protocol.MethodMessagesSend, p.params)
 		if err != nil {
 			return out, err
 		}

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/moltzap/moltzap-go/generated/protocol"
 )
 
 // Fanout runs one conversation of GroupSize members (default 50): the creator invites
@@ -13,7 +15,8 @@ import (
 // (default 1: the next send starts once every recipient got the previous message). The
 // latency of a message runs from just before messages/send until the last recipient got
 // messages/received. Rate is in deliveries/s (messages x recipients / elapsed);
-// Extra["messages_per_s"] is the message rate.
+// Extra["messages_per_s"] is the message rate. With Config.ServerPID the server's CPU time
+// per delivery over the sending phase is reported (Extra[ExtraServerCPUPerOp]).
 func Fanout(ctx context.Context, cfg Config) (Result, error) {
 	c, err := cfg.check(1)
 	if err != nil {
@@ -37,10 +40,7 @@ func Fanout(ctx context.Context, cfg Config) (Result, error) {
 	if err != nil {
 		return res, setupErr("fanout", ctx, runCtx, c.Duration, err)
 	}
-	params, err := sendParams(taskID, convID)
-	if err != nil {
-		return res, fmt.Errorf("fanout: %w", err)
-	}
+	params := sendParams(taskID, convID)
 	tr := newTracker(recipients)
 	for _, cl := range clients[1:] {
 		cl.onReceived(tr.arrive)
@@ -51,6 +51,7 @@ func Fanout(ctx context.Context, cfg Config) (Result, error) {
 	samples := make([][]time.Duration, c.Concurrency)
 	errs := make([]error, c.Concurrency)
 	var wg sync.WaitGroup
+	cpu := startCPU(c.ServerPID)
 	start := time.Now()
 	for i := range c.Concurrency {
 		wg.Go(func() {
@@ -60,9 +61,11 @@ func Fanout(ctx context.Context, cfg Config) (Result, error) {
 	wg.Wait()
 	res.Elapsed = time.Since(start)
 	prog.finish()
+	deliveries := tr.deliveries.Load()
 	res, err = finishMessages(ctx, runCtx, res, samples, errs)
+	cpu.finish(&res, deliveries)
 	res.Extra["messages_per_s"] = res.Rate
-	res.Extra["deliveries"] = float64(tr.deliveries.Load())
+	res.Extra["deliveries"] = float64(deliveries)
 	res.Rate *= float64(recipients)
 	return res, err
 }
@@ -81,7 +84,7 @@ func sendFanout(ctx context.Context, sender *client, params []byte, tr *tracker,
 	var out []time.Duration
 	for ctx.Err() == nil && next.Add(1) <= int64(total) {
 		t0 := time.Now()
-		raw, err := sender.callRaw(ctx, "messages/send", params)
+		raw, err := sender.callRaw(ctx, protocol.MethodMessagesSend, params)
 		if err != nil {
 			return out, err
 		}

@@ -149,3 +149,44 @@ func TestAppendFrameRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestSendParamsAreValid(t *testing.T) {
+	taskID, convID := protocol.TaskID(uuid.NewString()), protocol.ConversationID(uuid.NewString())
+	raw := sendParams(taskID, convID)
+	if err := protocoltest.ValidateReference("#/$defs/MessagesSendParams", raw); err != nil {
+		t.Fatalf("%s fails its schema: %v", raw, err)
+	}
+	p, err := protocol.DecodeMessagesSendParams(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.TaskID != taskID || p.ConversationID != convID || len(p.Parts) != 1 || p.Parts[0] != (protocol.TextPart{Text: sendText}) {
+		t.Fatalf("decoded %+v", p)
+	}
+}
+
+func TestSendResultIDAgreesWithDecode(t *testing.T) {
+	id := uuid.Must(uuid.NewV7()).String()
+	res := protocol.MessagesSendResult{Message: protocol.Message{
+		ID: protocol.MessageID(id), ConversationID: protocol.ConversationID(uuid.NewString()),
+		SenderID: protocol.AgentID(uuid.NewString()), Seq: "3",
+		Parts:     protocol.MessageParts{protocol.TextPart{Text: `"message":{"id":"00000000-0000-0000-0000-000000000000"}`}},
+		CreatedAt: "2026-11-23T10:00:00.000Z",
+	}}.AppendJSON(nil)
+	full, err := protocol.Decode[protocol.MessagesSendResult](res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, ok := messageID(res)
+	if !ok || k.String() != string(full.Message.ID) || k.String() != id {
+		t.Fatalf("byte search found %s (%v), decode found %s", k, ok, full.Message.ID)
+	}
+}
+
+func TestReleaseLineMax(t *testing.T) {
+	for in, want := range map[string]protocol.ProtocolVersionString{"2026.525.0": "2026.525.999999", "2027.101.12": "2027.101.999999"} {
+		if got := releaseLineMax(in); got != want {
+			t.Errorf("releaseLineMax(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

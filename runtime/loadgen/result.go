@@ -35,9 +35,43 @@ type Result struct {
 	RateUnit string `json:"rate_unit"`
 	// Latency summarises the per-operation latencies; nil when none were measured.
 	Latency *Latency `json:"latency,omitempty"`
-	// Extra holds workload-specific figures, e.g. "rss_bytes_per_conn" (connect) or
-	// "messages_per_s" (fanout).
+	// Extra holds workload-specific figures, e.g. "rss_bytes_per_conn" (connect),
+	// "messages_per_s" (fanout) or ExtraServerCPUPerOp (every workload).
 	Extra map[string]float64 `json:"extra,omitempty"`
+	// Unmeasured names the figures a run could not take, each with the reason (for
+	// instance ExtraServerCPUPerOp without Config.ServerPID). A figure is in Extra or here,
+	// never in both.
+	Unmeasured map[string]string `json:"unmeasured,omitempty"`
+}
+
+// setExtra records a figure.
+func (r *Result) setExtra(key string, v float64) {
+	if r.Extra == nil {
+		r.Extra = map[string]float64{}
+	}
+	r.Extra[key] = v
+	delete(r.Unmeasured, key)
+}
+
+// setUnmeasured records why a figure is absent.
+func (r *Result) setUnmeasured(key, reason string) {
+	if r.Unmeasured == nil {
+		r.Unmeasured = map[string]string{}
+	}
+	r.Unmeasured[key] = reason
+	delete(r.Extra, key)
+}
+
+// opName is what one operation of a workload is, for the CPU-per-operation row.
+func opName(workload string) string {
+	switch workload {
+	case "connect":
+		return "connect"
+	case "fanout":
+		return "delivery"
+	default:
+		return "message"
+	}
 }
 
 // Latency holds nearest-rank percentiles of a latency sample.
@@ -90,8 +124,23 @@ func (r Result) Table() string {
 		fmt.Fprintf(w, "latency p99\t%s\n", fmtDur(l.P99))
 		fmt.Fprintf(w, "latency max\t%s\n", fmtDur(l.Max))
 	}
-	for _, k := range slices.Sorted(maps.Keys(r.Extra)) {
-		fmt.Fprintf(w, "%s\t%s\n", k, fmtFloat(r.Extra[k]))
+	keys := slices.Collect(maps.Keys(r.Extra))
+	for k := range r.Unmeasured {
+		if _, dup := r.Extra[k]; !dup {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		v, ok := r.Extra[k]
+		switch {
+		case !ok:
+			fmt.Fprintf(w, "%s\tnot measured: %s\n", k, r.Unmeasured[k])
+		case k == ExtraServerCPUPerOp:
+			fmt.Fprintf(w, "%s\t%.0f ns per %s\n", k, v, opName(r.Workload))
+		default:
+			fmt.Fprintf(w, "%s\t%s\n", k, fmtFloat(v))
+		}
 	}
 	_ = w.Flush() // writes to a strings.Builder cannot fail
 	return b.String()

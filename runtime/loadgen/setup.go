@@ -2,13 +2,16 @@ package loadgen
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
-	"github.com/moltzap/moltzap-go/runtime/server"
+	"github.com/moltzap/moltzap-go/generated/protocol"
 )
+
+// defaultAppID is the default app id of REFERENCE (6.1 and Appendix A): the boot-installed
+// app every server serves in-process, which accepts every task and forwards every message.
+const defaultAppID protocol.AppID = "e12fe562-ed1f-4d2d-bed5-68b8edfa41cb"
 
 // sendText is the body of every message a workload sends: one text part of a realistic
 // chat size (about 100 bytes).
@@ -50,42 +53,31 @@ func (r *runner) setupAgents(ctx context.Context, n int) ([]*client, error) {
 // with the members invited and an initial conversation of all of them, and returns the
 // task and conversation ids. The members' connections are open, so the server subscribes
 // them to the conversation before answering.
-func conversation(ctx context.Context, creator *client, members []*client) (taskID, convID string, err error) {
-	ids := make([]string, len(members))
+func conversation(ctx context.Context, creator *client, members []*client) (protocol.TaskID, protocol.ConversationID, error) {
+	ids := make([]protocol.AgentID, len(members))
 	for i, m := range members {
 		ids[i] = m.agentID
 	}
-	params := map[string]any{
-		"appId":               server.DefaultAppID,
-		"invitedAgentIds":     ids,
-		"initialConversation": map[string]any{"participants": ids},
+	res, err := creator.api.TaskRequest(ctx, protocol.TaskRequestParams{
+		AppID:               defaultAppID,
+		InvitedAgentIDs:     ids,
+		InitialConversation: &protocol.InitialConversation{Participants: ids},
+	})
+	if err != nil {
+		return "", "", fmt.Errorf("%s: %w", protocol.MethodTaskRequest, err)
 	}
-	var res struct {
-		Task struct {
-			ID string `json:"id"`
-		} `json:"task"`
-		Conversation *struct {
-			ID string `json:"id"`
-		} `json:"conversation"`
-	}
-	if err := creator.call(ctx, "task/request", params, &res); err != nil {
-		return "", "", err
-	}
-	if res.Conversation == nil || res.Task.ID == "" {
+	if res.Conversation == nil {
 		return "", "", errors.New("task/request: no initial conversation in the result")
 	}
 	return res.Task.ID, res.Conversation.ID, nil
 }
 
-// sendParams encodes the messages/send params every message of a conversation reuses.
-func sendParams(taskID, convID string) ([]byte, error) {
-	b, err := json.Marshal(map[string]any{
-		"taskId":         taskID,
-		"conversationId": convID,
-		"parts":          []map[string]string{{"type": "text", "text": sendText}},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("encode messages/send params: %w", err)
-	}
-	return b, nil
+// sendParams encodes the messages/send params every message of a conversation reuses: the
+// hot path sends these bytes as they are instead of encoding each message again.
+func sendParams(taskID protocol.TaskID, convID protocol.ConversationID) []byte {
+	return protocol.MessagesSendParams{
+		TaskID:         taskID,
+		ConversationID: convID,
+		Parts:          protocol.MessageParts{protocol.TextPart{Text: sendText}},
+	}.AppendJSON(nil)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -15,7 +16,7 @@ func TestConnect(t *testing.T) {
 	var mu sync.Mutex
 	var last, calls int
 	res, err := Connect(context.Background(), Config{
-		BaseURL: base, Count: 20, Duration: 30 * time.Second, Concurrency: 4,
+		BaseURL: base, Count: 20, Duration: 30 * time.Second, Concurrency: 4, ServerPID: os.Getpid(),
 		Progress: func(done, total int) {
 			mu.Lock()
 			defer mu.Unlock()
@@ -24,7 +25,7 @@ func TestConnect(t *testing.T) {
 			}
 			last, calls = done, calls+1
 		},
-	}, os.Getpid())
+	})
 	if err != nil {
 		t.Fatalf("connect: %v", err)
 	}
@@ -61,6 +62,13 @@ func TestDM(t *testing.T) {
 			t.Fatalf("dm with %d pairs: result %+v", pairs, res)
 		}
 		checkLatency(t, res)
+		// Without a server pid the CPU figure is absent, with the reason.
+		if _, ok := res.Extra[ExtraServerCPUPerOp]; ok || res.Unmeasured[ExtraServerCPUPerOp] != reasonNoPID {
+			t.Fatalf("dm without ServerPID: extra %v, unmeasured %v", res.Extra, res.Unmeasured)
+		}
+		if tab := res.Table(); !regexp.MustCompile(`(?m)^server_cpu_ns_per_op +not measured: ` + regexp.QuoteMeta(reasonNoPID) + `$`).MatchString(tab) {
+			t.Fatalf("table:\n%s", tab)
+		}
 	}
 	waitNoConnections(t, base)
 }
@@ -89,11 +97,9 @@ func TestFanout(t *testing.T) {
 func TestDurationStopsLongRun(t *testing.T) {
 	base := testServer(t)
 	for name, run := range map[string]func(context.Context, Config) (Result, error){
-		"dm":     DM,
-		"fanout": Fanout,
-		"connect": func(ctx context.Context, cfg Config) (Result, error) {
-			return Connect(ctx, cfg, 0)
-		},
+		"dm":      DM,
+		"fanout":  Fanout,
+		"connect": Connect,
 	} {
 		t.Run(name, func(t *testing.T) {
 			cfg := Config{BaseURL: base, Count: 1_000_000, Duration: 1500 * time.Millisecond, GroupSize: 3}
