@@ -3,7 +3,7 @@ GO ?= go
 DATA ?= ./moltzap-data
 ADDR ?= 127.0.0.1:8080
 
-.PHONY: fuzz all build run test test-short quickstart lang-test staticcheck tidy-check generate check-generated lint vet fmt-check bench
+.PHONY: browser-test fuzz all build run test test-short quickstart lang-test staticcheck tidy-check generate check-generated lint vet fmt-check bench
 
 all: build
 
@@ -51,6 +51,7 @@ test: check-generated fmt-check vet lint tidy-check staticcheck
 	$(GO) test -race -count=1 -timeout 12m ./...
 	bash scripts/quickstart-test.sh
 	bash scripts/lang-test.sh
+	bash scripts/browser-test.sh
 	bash scripts/fuzz.sh
 
 # Every fuzz target for 5 minutes (make test runs them for 10 s each).
@@ -60,6 +61,10 @@ fuzz:
 # The TypeScript and Python packages: type checks, shared vectors, live tests.
 lang-test:
 	bash scripts/lang-test.sh
+
+# The Observatory page in headless Chromium (Debian's chromium, driven by playwright-core).
+browser-test:
+	bash scripts/browser-test.sh
 
 # The README quick start, run as written against `make run`.
 quickstart:

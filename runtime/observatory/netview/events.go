@@ -125,17 +125,14 @@ type leasePayload struct {
 	Lease protocol.LeaseRecord `json:"lease"`
 }
 
-// leaseEvent names the event of the state a lease reached.
+// leaseEvent names the event of the state a lease reached (REFERENCE 18.3, plus
+// lease:claimed for a reply in flight).
 func leaseEvent(state protocol.LeaseState) string {
 	switch state {
 	case protocol.LeaseStatePENDING:
 		return "lease:minted"
-	case protocol.LeaseStateGRANTED:
-		return "lease:granted"
-	case protocol.LeaseStateHOLD:
-		return "lease:held"
-	case protocol.LeaseStateDENIED:
-		return "lease:denied"
+	case protocol.LeaseStateGRANTED, protocol.LeaseStateHOLD, protocol.LeaseStateDENIED:
+		return "lease:released" // the verdict is the record's state and verdict
 	case protocol.LeaseStateCLAIMED:
 		return "lease:claimed"
 	case protocol.LeaseStateCONSUMED:

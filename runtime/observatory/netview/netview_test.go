@@ -165,9 +165,9 @@ func TestEventsGoToTheirTopicsOnly(t *testing.T) {
 	o.expect("network", "task:failed", `{"taskId":"`+string(taskID)+`"}`)
 	v.ConversationCreated(taskID, protocol.Conversation{ID: convID}) // task:<id> has no subscriber
 	for state, event := range map[protocol.LeaseState]string{
-		protocol.LeaseStatePENDING: "lease:minted", protocol.LeaseStateHOLD: "lease:held", protocol.LeaseStateDENIED: "lease:denied",
+		protocol.LeaseStatePENDING: "lease:minted", protocol.LeaseStateHOLD: "lease:released", protocol.LeaseStateDENIED: "lease:released",
 		protocol.LeaseStateCLAIMED: "lease:claimed", protocol.LeaseStateCONSUMED: "lease:consumed",
-		protocol.LeaseStateEXPIRED: "lease:expired", protocol.LeaseStateABANDONED: "lease:abandoned", protocol.LeaseStateGRANTED: "lease:granted",
+		protocol.LeaseStateEXPIRED: "lease:expired", protocol.LeaseStateABANDONED: "lease:abandoned", protocol.LeaseStateGRANTED: "lease:released",
 	} {
 		v.LeaseChanged(protocol.LeaseRecord{LeaseID: "l9", ConversationID: convID, State: state})
 		o.expect("dispatch:"+string(convID), event, `"state":"`+string(state)+`"`)

@@ -153,7 +153,7 @@
     conn.everLive = true;
     conn.backoff = BACKOFF_MIN_MS;
     showApp(true);
-    subscribe("network");
+    for (const t of topics()) subscribe(t);
     setStatus("live");
   }
 
