@@ -125,6 +125,7 @@ interruption), 2 usage error.`,
 	add("messages", newSendCmd(a), newHistoryCmd(a), newListenCmd(a))
 	add("tm", newTMCmd(a))
 	addBenchCmds(root, a)
+	addObserveCmd(root, a)
 	return root
 }
 

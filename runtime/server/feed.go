@@ -47,6 +47,9 @@ func (s *Server) agentPresence(agentID protocol.AgentID, fallback *Conn) feed.Ag
 	} else {
 		at := dateTime(oldest)
 		p.ConnectedAt = &at
+		if p.Status == protocol.PresenceStatusOffline { // admitted, not yet known to presence
+			p.Status = protocol.PresenceStatusOnline
+		}
 	}
 	return p
 }

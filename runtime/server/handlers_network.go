@@ -55,10 +55,10 @@ func (h handlers) NetworkConnect(ctx context.Context, c *Conn, p protocol.Networ
 		}
 		return protocol.HelloOk{}, errors.New("connection closed during network/connect")
 	}
-	s.presence.Connected(agent.ID, c.id)
-	if s.watching() {
+	if s.watching() { // before presence: views learn the agent's name before its status
 		s.cfg.Feed.AgentConnected(s.agentPresence(agent.ID, c))
 	}
+	s.presence.Connected(agent.ID, c.id)
 	s.log.Debug("agent connected", "conn", c.id, "agent", agent.ID, "name", agent.Name)
 	return s.hello(c), nil
 }
