@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/moltzap/moltzap-go/runtime/server"
-	"github.com/moltzap/moltzap-go/runtime/store/sqlite"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -58,6 +57,8 @@ type options struct {
 	sessionValidator, metricsAddr string
 	sessionTimeout                time.Duration
 	allowedOrigins                []string
+	// PostgreSQL store instead of the embedded SQLite one (--database-url).
+	databaseURL string
 	// Observatory (the read-only live view at /observatory).
 	observatoryToken    string
 	observatoryMaxConns int
@@ -88,7 +89,8 @@ func newRootCmd() *cobra.Command {
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 	f := cmd.Flags()
 	f.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen address (host:port)")
-	f.StringVar(&o.data, "data", "./moltzap-data", "directory of the embedded SQLite store")
+	f.StringVar(&o.data, "data", "./moltzap-data", "directory of the embedded SQLite store (unused with --database-url)")
+	f.StringVar(&o.databaseURL, "database-url", "", "postgres://... URL: keep everything in PostgreSQL instead of the embedded SQLite store (for several nodes)")
 	f.StringVar(&o.adminSecret, "admin-secret", "", "registration secret: requires an invite code and enables /api/v1/admin/register-agent")
 	f.BoolVar(&o.contactPolicy, "contact-policy", false, "require owners to be contacts for task invitations (presence is always limited to visible agents)")
 	// Webhooks (delivery, contact policy).
@@ -191,6 +193,9 @@ func (o options) validate() error {
 	if err := o.validateWebhooks(); err != nil {
 		return err
 	}
+	if err := validateDatabaseURL(o.databaseURL); err != nil {
+		return err
+	}
 	if _, err := loadAppAllowlist(o.appAllowlist); err != nil {
 		return err
 	}
@@ -228,9 +233,9 @@ func newLogger(o options, w io.Writer) *slog.Logger {
 // serve runs the server until ctx ends, then shuts it down gracefully.
 func serve(ctx context.Context, o options, logOut io.Writer) error {
 	log := newLogger(o, logOut)
-	st, err := sqlite.Open(ctx, o.data)
+	st, where, err := openStore(ctx, o)
 	if err != nil {
-		return fmt.Errorf("open store in %s: %w", o.data, err)
+		return err
 	}
 	defer func() {
 		if err := st.Close(); err != nil {
@@ -283,7 +288,7 @@ func serve(ctx context.Context, o options, logOut io.Writer) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
-	log.Info("moltzap server listening", "addr", ln.Addr().String(), "data", o.data, "ws", "ws://"+ln.Addr().String()+"/ws")
+	log.Info("moltzap server listening", "addr", ln.Addr().String(), "store", where, "ws", "ws://"+ln.Addr().String()+"/ws")
 	if view != nil {
 		log.Info("observatory on", "page", "http://"+ln.Addr().String()+observatoryPagePath, "ws", "ws://"+ln.Addr().String()+observatorySocketPath)
 	}

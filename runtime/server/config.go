@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"github.com/moltzap/moltzap-go/runtime/feed"
 	"log/slog"
 	"time"
@@ -116,6 +117,10 @@ type Config struct {
 	// FeedSource answers the view's snapshot questions. Nil means feed.Nop: nobody
 	// watches and no event is built.
 	Feed feed.Observer
+
+	// ReadinessChecks are run by /readyz beside the store's Ping (when the store has one):
+	// name -> check, each bounded by 2 s. A failing check answers 503 naming it.
+	ReadinessChecks map[string]func(context.Context) error
 
 	// App allowlist and embedder hooks
 	//

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/moltzap/moltzap-go/generated/protocol"
@@ -41,12 +43,46 @@ func (s *Server) health(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "connections": s.conns.count(), "version": b.Version, "commit": b.Commit})
 }
 
-func (s *Server) ready(w http.ResponseWriter, _ *http.Request) {
+// readyTimeout bounds each readiness check of /readyz.
+const readyTimeout = 2 * time.Second
+
+// ready answers /readyz: 200 {"status":"ready","checks":{...}} when the store (if it can be
+// pinged) and every Config.ReadinessChecks pass, else 503 naming what failed.
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	if s.closing.Load() {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "shutting down"})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ready"})
+	checks, ok := s.readiness(r.Context())
+	if !ok {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "checks": checks})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "checks": checks})
+}
+
+// readiness runs the readiness checks: "ok" or the error text per component.
+func (s *Server) readiness(ctx context.Context) (map[string]string, bool) {
+	checks := map[string]func(context.Context) error{}
+	if p, ok := s.store.(store.Pinger); ok {
+		checks["store"] = p.Ping
+	}
+	for name, f := range s.cfg.ReadinessChecks {
+		checks[name] = f
+	}
+	out := make(map[string]string, len(checks))
+	ok := true
+	for name, f := range checks {
+		cctx, cancel := context.WithTimeout(ctx, readyTimeout)
+		err := f(cctx)
+		cancel()
+		if err != nil {
+			out[name], ok = err.Error(), false
+			continue
+		}
+		out[name] = "ok"
+	}
+	return out, ok
 }
 
 // httpError is the body of every failed HTTP call: {"error": text, "code"?: TAG}.

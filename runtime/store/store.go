@@ -218,6 +218,12 @@ type MessageStore interface {
 	ListMessages(ctx context.Context, conversationID protocol.ConversationID, viewer MessageViewer, sinceSeq *int64, limit int) (msgs []Message, hasMore bool, err error)
 }
 
+// Pinger is implemented by stores that can check their connection to the database
+// (/readyz asks it).
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
 // Store is the complete persistence layer of a server.
 type Store interface {
 	AgentStore

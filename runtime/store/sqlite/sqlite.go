@@ -108,6 +108,14 @@ func openPool(ctx context.Context, path string, readOnly bool, n int) (*sql.DB, 
 	return db, nil
 }
 
+// Ping checks that the database answers (store.Pinger).
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.w.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlite store: ping: %w", err)
+	}
+	return nil
+}
+
 // Close closes both pools. A checkpoint on the last close folds the WAL
 // back into the database file.
 func (s *Store) Close() error {
