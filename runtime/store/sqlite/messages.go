@@ -103,42 +103,13 @@ func (s *Store) AppendMessage(ctx context.Context, m store.Message) (store.Messa
 	default:
 		return store.Message{}, fmt.Errorf("append message: decision tag %q: %w", m.Decision.Tag, store.ErrInvalid)
 	}
-	at := toMicro(m.CreatedAt)
 	// The hot-path statements take ids as plain strings: database/sql converts
 	// a named string type by reflection, with one more allocation per argument.
-	convID := string(m.ConversationID)
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		var taskID protocol.TaskID
-		err := tx.StmtContext(ctx, s.st.appendBump).QueryRowContext(ctx, at, convID).Scan(&m.Seq, text(&taskID))
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("conversation %s: %w", m.ConversationID, store.ErrNotFound)
-		}
-		if err != nil {
-			return err
-		}
-		if m.TaskID == "" {
-			m.TaskID = taskID
-		} else if m.TaskID != taskID {
-			return fmt.Errorf("conversation %s is not in task %s: %w", m.ConversationID, m.TaskID, store.ErrInvalid)
-		}
-		if m.ReplyToID != "" {
-			var n int
-			if err := tx.StmtContext(ctx, s.st.appendReplyCheck).QueryRowContext(ctx,
-				string(m.ReplyToID), convID).Scan(&n); err != nil {
-				return err
-			}
-			if n == 0 {
-				return fmt.Errorf("reply target %s: %w", m.ReplyToID, store.ErrNotFound)
-			}
-		}
-		_, err = tx.StmtContext(ctx, s.st.appendInsert).ExecContext(ctx, string(m.ID), convID, string(m.TaskID), string(m.SenderID), m.Seq, optString(m.ReplyToID),
-			m.Parts, tagged, decisionJSON, at, string(m.Decision.Tag))
-		return mapErr(err)
-	})
-	if err != nil {
+	r := &appendReq{ctx: ctx, m: m, tagged: tagged, decisionJSON: decisionJSON, at: toMicro(m.CreatedAt), done: make(chan error, 1)}
+	if err := s.appends.submit(r); err != nil {
 		return store.Message{}, fmt.Errorf("append message %s: %w", m.ID, err)
 	}
-	return m, nil
+	return r.m, nil
 }
 
 // GetMessage implements store.MessageStore.

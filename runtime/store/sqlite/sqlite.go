@@ -37,6 +37,8 @@ type Store struct {
 	r    *sql.DB  // query-only connections for reads
 	st   *stmts   // prepared hot-path statements
 	lock *os.File // the data directory's lock, held until Close
+
+	appends *appender // group commit of AppendMessage
 }
 
 var _ store.Store = (*Store)(nil)
@@ -78,7 +80,9 @@ func open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("sqlite store: %w", err), r.Close(), w.Close())
 	}
-	return &Store{w: w, r: r, st: st}, nil
+	s := &Store{w: w, r: r, st: st}
+	s.appends = newAppender(s)
+	return s, nil
 }
 
 // openPool opens a pool of at most n connections on path, all kept open.
@@ -119,6 +123,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close closes both pools. A checkpoint on the last close folds the WAL
 // back into the database file.
 func (s *Store) Close() error {
+	s.appends.close()
 	serr := s.st.close()
 	rerr := s.r.Close()
 	werr := s.w.Close()

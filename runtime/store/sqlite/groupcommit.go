@@ -1,0 +1,196 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/moltzap/moltzap-go/generated/protocol"
+	"github.com/moltzap/moltzap-go/runtime/store"
+)
+
+// maxAppendBatch bounds the appends committed in one transaction.
+const maxAppendBatch = 256
+
+// errStoreClosed answers appends submitted after Close.
+var errStoreClosed = errors.New("sqlite store: closed")
+
+// appendReq is one AppendMessage waiting for its batch.
+type appendReq struct {
+	ctx          context.Context
+	m            store.Message // seq and task id are filled in by the committer
+	tagged       any
+	decisionJSON string
+	at           int64
+	done         chan error // buffered: the committer never blocks on it
+}
+
+// appender is the group commit of AppendMessage: concurrent appends are queued and written
+// by one goroutine, as many as are waiting in one transaction, each in its own savepoint
+// (one failing append does not fail the others). Every caller is answered only after its
+// batch committed: an acknowledged message is durable (WAL, synchronous=NORMAL: it
+// survives a process crash).
+type appender struct {
+	s     *Store
+	queue chan *appendReq
+
+	mu     sync.RWMutex // guards closed against sends on queue
+	closed bool
+	exited chan struct{}
+}
+
+func newAppender(s *Store) *appender {
+	a := &appender{s: s, queue: make(chan *appendReq, maxAppendBatch), exited: make(chan struct{})}
+	go a.run()
+	return a
+}
+
+// submit queues r and waits for its batch to commit.
+func (a *appender) submit(r *appendReq) error {
+	a.mu.RLock()
+	if a.closed {
+		a.mu.RUnlock()
+		return errStoreClosed
+	}
+	select {
+	case a.queue <- r:
+	case <-r.ctx.Done():
+		a.mu.RUnlock()
+		return r.ctx.Err()
+	}
+	a.mu.RUnlock()
+	// Once queued, the outcome is awaited even if ctx ends: returning early would leave the
+	// caller not knowing whether its message was stored.
+	return <-r.done
+}
+
+// close stops accepting appends, lets the queued ones commit and waits for the committer.
+func (a *appender) close() {
+	a.mu.Lock()
+	if !a.closed {
+		a.closed = true
+		close(a.queue)
+	}
+	a.mu.Unlock()
+	<-a.exited
+}
+
+// run commits batches until the queue is closed and drained.
+func (a *appender) run() {
+	defer close(a.exited)
+	batch := make([]*appendReq, 0, maxAppendBatch)
+	for r := range a.queue {
+		batch = append(batch[:0], r)
+	drain:
+		for len(batch) < maxAppendBatch {
+			select {
+			case r, ok := <-a.queue:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		a.commit(batch)
+		clear(batch)
+	}
+}
+
+// commit writes one batch in one transaction and answers every request.
+func (a *appender) commit(batch []*appendReq) {
+	errs := make([]error, len(batch))
+	live := 0
+	for i, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			errs[i] = err // given up before it was written: nothing stored
+			continue
+		}
+		live++
+	}
+	if live > 0 {
+		if err := a.write(batch, errs, live > 1); err != nil {
+			for i := range batch {
+				if errs[i] == nil {
+					errs[i] = err
+				}
+			}
+		}
+	}
+	for i, r := range batch {
+		r.done <- errs[i]
+	}
+}
+
+// write runs the live requests of batch in one transaction; errs receives each request's
+// own failure. With savepoints, a failed append is rolled back alone; without (a batch of
+// one) its failure rolls back the transaction.
+func (a *appender) write(batch []*appendReq, errs []error, savepoints bool) error {
+	ctx := context.Background() // one caller's context must not abort the others' writes
+	tx, err := a.s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin write: %w", err)
+	}
+	for i, r := range batch {
+		if errs[i] != nil {
+			continue
+		}
+		if !savepoints {
+			if errs[i] = a.s.appendInTx(ctx, tx, r); errs[i] != nil {
+				return ignoreDone(tx.Rollback())
+			}
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, "SAVEPOINT append"); err != nil {
+			return errors.Join(fmt.Errorf("savepoint: %w", err), ignoreDone(tx.Rollback()))
+		}
+		if errs[i] = a.s.appendInTx(ctx, tx, r); errs[i] != nil {
+			if _, err := tx.ExecContext(ctx, "ROLLBACK TO append"); err != nil {
+				return errors.Join(fmt.Errorf("rollback to savepoint: %w", err), ignoreDone(tx.Rollback()))
+			}
+		}
+		if _, err := tx.ExecContext(ctx, "RELEASE append"); err != nil {
+			return errors.Join(fmt.Errorf("release savepoint: %w", err), ignoreDone(tx.Rollback()))
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// appendInTx writes one message in tx: the conversation's seq is bumped (and its last
+// message time), the reply target checked, the row inserted; r.m gets its seq and task id.
+func (s *Store) appendInTx(ctx context.Context, tx *sql.Tx, r *appendReq) error {
+	m := &r.m
+	convID := string(m.ConversationID)
+	var taskID protocol.TaskID
+	err := tx.StmtContext(ctx, s.st.appendBump).QueryRowContext(ctx, r.at, convID).Scan(&m.Seq, text(&taskID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("conversation %s: %w", m.ConversationID, store.ErrNotFound)
+	}
+	if err != nil {
+		return err
+	}
+	if m.TaskID == "" {
+		m.TaskID = taskID
+	} else if m.TaskID != taskID {
+		return fmt.Errorf("conversation %s is not in task %s: %w", m.ConversationID, m.TaskID, store.ErrInvalid)
+	}
+	if m.ReplyToID != "" {
+		var n int
+		if err := tx.StmtContext(ctx, s.st.appendReplyCheck).QueryRowContext(ctx,
+			string(m.ReplyToID), convID).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return fmt.Errorf("reply target %s: %w", m.ReplyToID, store.ErrNotFound)
+		}
+	}
+	_, err = tx.StmtContext(ctx, s.st.appendInsert).ExecContext(ctx, string(m.ID), convID, string(m.TaskID), string(m.SenderID), m.Seq, optString(m.ReplyToID),
+		m.Parts, r.tagged, r.decisionJSON, r.at, string(m.Decision.Tag))
+	return mapErr(err)
+}
