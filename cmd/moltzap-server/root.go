@@ -259,6 +259,7 @@ func serve(ctx context.Context, o options, logOut io.Writer) error {
 		AuthTimeout: o.authTimeout, MaxAuthAttempts: o.authAttempts, MaxUnauthRequests: o.unauthRequests, AuthFailuresPerMinute: o.authFailures,
 		SeparateMetrics: o.metricsAddr != "", AllowedOrigins: o.allowedOrigins,
 		SessionValidator: sessionValidator(o),
+		SharedStore:      o.databaseURL != "", // other nodes may write the same database
 	}
 	if view != nil {
 		cfg.Feed = view

@@ -326,3 +326,28 @@ func BenchmarkFeed(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSendGates measures messages/send to one recipient with the facts it checks read
+// from the store each time (SharedStore, as with several nodes on one database) and cached
+// (one node, the default), in the same run.
+func BenchmarkSendGates(b *testing.B) {
+	for _, shared := range []bool{true, false} {
+		name := "cached"
+		if shared {
+			name = "store"
+		}
+		b.Run("gates="+name, func(b *testing.B) {
+			w := newBenchWorld(b, func(c *server.Config) { c.SharedStore = shared })
+			c := w.benchCaller()
+			k := newBenchCounter()
+			params := c.benchConversation(w.benchRecipients(1, k))
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := c.peer.Call(ctx, "messages/send", params); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -118,6 +118,11 @@ type Config struct {
 	// watches and no event is built.
 	Feed feed.Observer
 
+	// SharedStore tells that other processes write the same store (several nodes on one
+	// PostgreSQL): the facts messages/send checks (task state, conversation archive state
+	// and members) are then read from the store every time instead of being cached.
+	SharedStore bool
+
 	// ReadinessChecks are run by /readyz beside the store's Ping (when the store has one):
 	// name -> check, each bounded by 2 s. A failing check answers 503 naming it.
 	ReadinessChecks map[string]func(context.Context) error

@@ -44,7 +44,7 @@ func (h handlers) MessagesSend(ctx context.Context, c *Conn, p protocol.Messages
 	sender := c.AgentID()
 	taskID, convID := p.TaskID, p.ConversationID
 
-	cv, err := s.conversationInTask(ctx, taskID, convID)
+	cv, err := s.sendConversation(ctx, taskID, convID)
 	if err != nil {
 		return protocol.MessagesSendResult{}, err
 	}
@@ -64,7 +64,7 @@ func (h handlers) MessagesSend(ctx context.Context, c *Conn, p protocol.Messages
 			Reason: protocol.TaskClosedDataReasonTaskClosed, TaskID: p.TaskID, Status: t.Status,
 		}}
 	}
-	if cv.ArchivedAt != nil {
+	if cv.archivedAt != nil {
 		return protocol.MessagesSendResult{}, protocol.ConversationArchivedError{}
 	}
 	var replyTo protocol.MessageID

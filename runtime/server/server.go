@@ -57,6 +57,9 @@ func New(cfg Config, st store.Store) (*Server, error) {
 		return nil, errors.New("server: a store is required")
 	}
 	cfg = cfg.withDefaults()
+	if !cfg.SharedStore {
+		st = newGateStore(st) // the only writer: the send path's facts can be cached exactly
+	}
 	s := &Server{cfg: cfg, store: st, log: cfg.Logger, conns: newConnManager(), metrics: newMetrics()}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.apps = newAppRegistry()
