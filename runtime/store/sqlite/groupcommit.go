@@ -112,7 +112,17 @@ func (a *appender) commit(batch []*appendReq) {
 		live++
 	}
 	if live > 0 {
-		if err := a.write(batch, errs, live > 1); err != nil {
+		err := a.write(batch, errs, false)
+		if errors.Is(err, errRetryWithSavepoints) {
+			// One append failed in the batch written without savepoints: write it again,
+			// each append in a savepoint, so that only the failing ones fail.
+			clear(errs)
+			for i, r := range batch {
+				errs[i] = r.ctx.Err()
+			}
+			err = a.write(batch, errs, true)
+		}
+		if err != nil {
 			for i := range batch {
 				if errs[i] == nil {
 					errs[i] = err
@@ -125,9 +135,14 @@ func (a *appender) commit(batch []*appendReq) {
 	}
 }
 
+// errRetryWithSavepoints reports that an append of a batch written without savepoints
+// failed: the transaction was rolled back and the batch must be written again with them.
+var errRetryWithSavepoints = errors.New("sqlite store: an append failed, retry the batch with savepoints")
+
 // write runs the live requests of batch in one transaction; errs receives each request's
-// own failure. With savepoints, a failed append is rolled back alone; without (a batch of
-// one) its failure rolls back the transaction.
+// own failure. Without savepoints (the common case, two statements fewer per append) a
+// failing append rolls the transaction back: a batch of one keeps its error, a larger one
+// returns errRetryWithSavepoints. With savepoints, a failed append is rolled back alone.
 func (a *appender) write(batch []*appendReq, errs []error, savepoints bool) error {
 	ctx := context.Background() // one caller's context must not abort the others' writes
 	tx, err := a.s.w.BeginTx(ctx, nil)
@@ -140,7 +155,11 @@ func (a *appender) write(batch []*appendReq, errs []error, savepoints bool) erro
 		}
 		if !savepoints {
 			if errs[i] = a.s.appendInTx(ctx, tx, r); errs[i] != nil {
-				return ignoreDone(tx.Rollback())
+				rerr := ignoreDone(tx.Rollback())
+				if remaining(errs) > 1 || rerr != nil {
+					return errors.Join(errRetryWithSavepoints, rerr)
+				}
+				return nil
 			}
 			continue
 		}
@@ -193,4 +212,16 @@ func (s *Store) appendInTx(ctx context.Context, tx *sql.Tx, r *appendReq) error 
 	_, err = tx.StmtContext(ctx, s.st.appendInsert).ExecContext(ctx, string(m.ID), convID, string(m.TaskID), string(m.SenderID), m.Seq, optString(m.ReplyToID),
 		m.Parts, r.tagged, r.decisionJSON, r.at, string(m.Decision.Tag))
 	return mapErr(err)
+}
+
+// remaining counts the requests of a batch still to be written, the one that just failed
+// included: a batch of one is retried by nobody.
+func remaining(errs []error) int {
+	n := 0
+	for _, err := range errs {
+		if err == nil {
+			n++
+		}
+	}
+	return n + 1
 }
