@@ -82,6 +82,13 @@ func (b *builder) version() {
 		}
 	}
 	b.model.Version = v.Str
+	if app := n.Get("defaultAppId"); app != nil { // optional: older catalogs have none
+		if app.Kind != NodeString {
+			b.probs.add(app, "defaultAppId must be a string")
+			return
+		}
+		b.model.DefaultAppID = app.Str
+	}
 }
 
 func (b *builder) buildDefs() {

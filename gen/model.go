@@ -236,6 +236,7 @@ type Area struct {
 // (errors by code, from -32000 down to -32700) so output is deterministic.
 type Model struct {
 	Version       string
+	DefaultAppID  string // the id of the app every server installs at boot; "" when the catalog names none
 	Areas         []Area
 	Methods       []*Method
 	Notifications []*Notification

@@ -10,6 +10,11 @@ import (
 func (e *emitter) catalog(f *jen.File) {
 	f.Comment("ProtocolVersion is the one protocol version this package speaks.")
 	f.Const().Id("ProtocolVersion").Op("=").Lit(e.m.Version)
+	if e.m.DefaultAppID != "" {
+		f.Comment("DefaultAppID is the id of the app every server installs at boot: tasks of this app")
+		f.Comment("are moderated by the server itself, messages forwarded to every other participant.")
+		f.Const().Id("DefaultAppID").Op("=").Lit(e.m.DefaultAppID)
+	}
 	f.Comment("Wire names of the client -> server methods.")
 	f.Const().DefsFunc(func(g *jen.Group) {
 		for _, m := range e.m.Methods {

@@ -7,6 +7,10 @@ import endpoint "github.com/moltzap/moltzap-go/runtime/endpoint"
 // ProtocolVersion is the one protocol version this package speaks.
 const ProtocolVersion = "2026.525.0"
 
+// DefaultAppID is the id of the app every server installs at boot: tasks of this app
+// are moderated by the server itself, messages forwarded to every other participant.
+const DefaultAppID = "e12fe562-ed1f-4d2d-bed5-68b8edfa41cb"
+
 // Wire names of the client -> server methods.
 const (
 	MethodAgentsList                         = "agents/list"

@@ -9,9 +9,6 @@ import (
 	"github.com/moltzap/moltzap-go/generated/protocol"
 )
 
-// defaultAppID is the default app id of REFERENCE (6.1 and Appendix A): the boot-installed
-// app every server serves in-process, which accepts every task and forwards every message.
-const defaultAppID protocol.AppID = "e12fe562-ed1f-4d2d-bed5-68b8edfa41cb"
 
 // sendText is the body of every message a workload sends: one text part of a realistic
 // chat size (about 100 bytes).
@@ -59,7 +56,7 @@ func conversation(ctx context.Context, creator *client, members []*client) (prot
 		ids[i] = m.agentID
 	}
 	res, err := creator.api.TaskRequest(ctx, protocol.TaskRequestParams{
-		AppID:               defaultAppID,
+		AppID:               protocol.AppID(protocol.DefaultAppID),
 		InvitedAgentIDs:     ids,
 		InitialConversation: &protocol.InitialConversation{Participants: ids},
 	})
