@@ -80,7 +80,7 @@ func (s *Store) CreateAgent(ctx context.Context, a store.Agent) (store.Agent, er
 		a.UpdatedAt = a.CreatedAt
 	}
 	a.UpdatedAt = a.UpdatedAt.UTC().Truncate(time.Microsecond)
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *txn) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO agents (`+agentColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			a.ID, a.Name, optString(a.Description), optString(a.DisplayName),
@@ -145,7 +145,7 @@ func (s *Store) ClaimAgent(ctx context.Context, claimToken string, ownerUserID p
 		a     store.Agent
 		first bool
 	)
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *txn) error {
 		row := tx.QueryRowContext(ctx, `UPDATE agents SET owner_user_id = ?, updated_at = ?
 			WHERE claim_token = ? AND owner_user_id IS NULL RETURNING `+agentColumns,
 			ownerUserID, toMicro(at), claimToken)
@@ -183,7 +183,7 @@ func (s *Store) RotateAgentKey(ctx context.Context, name protocol.AgentName, own
 		return store.Agent{}, fmt.Errorf("rotate agent key: key required: %w", store.ErrInvalid)
 	}
 	var a store.Agent
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *txn) error {
 		cur, err := scanAgent(tx.QueryRowContext(ctx,
 			`SELECT `+agentColumns+` FROM agents WHERE name = ?`, name))
 		if errors.Is(err, sql.ErrNoRows) {
@@ -215,7 +215,7 @@ func (s *Store) SetAgentStatus(ctx context.Context, id protocol.AgentID, status 
 		return store.Agent{}, fmt.Errorf("set agent status %q: %w", status, store.ErrInvalid)
 	}
 	var a store.Agent
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *txn) error {
 		var err error
 		a, err = scanAgent(tx.QueryRowContext(ctx, `UPDATE agents SET status = ?, updated_at = ?
 			WHERE id = ? RETURNING `+agentColumns, status, toMicro(at), id))
@@ -258,7 +258,7 @@ func (s *Store) ListVisibleAgents(ctx context.Context, viewerAgentID protocol.Ag
 		after = v[0]
 	}
 	limit := page.EffectiveLimit()
-	err := s.read(ctx, func(tx *sql.Tx) error {
+	err := s.read(ctx, func(tx *txn) error {
 		viewer, err := scanAgent(tx.QueryRowContext(ctx,
 			`SELECT `+agentColumns+` FROM agents WHERE id = ?`, viewerAgentID))
 		if errors.Is(err, sql.ErrNoRows) {

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"testing"
 	"time"
 
@@ -73,7 +72,7 @@ func BenchmarkAppendMessageParallel(b *testing.B) {
 func (s *Store) appendDirect(ctx context.Context, m store.Message) error {
 	r := &appendReq{ctx: ctx, m: m, decisionJSON: pendingJSON, at: toMicro(m.CreatedAt)}
 	r.m.Decision = store.Decision{Tag: store.DecisionPending}
-	return s.write(ctx, func(tx *sql.Tx) error { return s.appendInTx(ctx, tx, r) })
+	return s.write(ctx, func(tx *txn) error { return s.appendInTx(ctx, tx, r) })
 }
 
 func BenchmarkListMessages(b *testing.B) {

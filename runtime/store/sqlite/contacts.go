@@ -42,7 +42,7 @@ func (s *Store) AddContact(ctx context.Context, c store.Contact) (store.Contact,
 	c.Status, c.Direction = protocol.ContactStatusPending, protocol.ContactDirectionOutgoing
 	c.CreatedAt = c.CreatedAt.UTC().Truncate(time.Microsecond)
 	c.UpdatedAt = c.CreatedAt
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *txn) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO contacts (`+contactColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			c.ID, c.OwnerUserID, c.ContactUserID, optString(c.Relationship),
@@ -74,7 +74,7 @@ func (s *Store) AcceptContact(ctx context.Context, id protocol.ContactID, accept
 		c            store.Contact
 		transitioned bool
 	)
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *txn) error {
 		var err error
 		c, err = scanContact(tx.QueryRowContext(ctx,
 			`SELECT `+contactColumns+` FROM contacts WHERE id = ?`, id))

@@ -87,7 +87,7 @@ func (s *Store) CreateConversation(ctx context.Context, c store.Conversation, pa
 	c.UpdatedAt = c.UpdatedAt.UTC().Truncate(time.Microsecond)
 	c.LastMessageAt, c.ArchivedAt = truncPtr(c.LastMessageAt), truncPtr(c.ArchivedAt)
 	participants = unique(participants)
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *txn) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO conversations (`+conversationColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.ID, c.TaskID, c.Type, optString(c.Name), c.CreatedBy, metadata,
@@ -136,7 +136,7 @@ func (s *Store) setArchived(ctx context.Context, id protocol.ConversationID, arc
 		c       store.Conversation
 		changed bool
 	)
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *txn) error {
 		query := `UPDATE conversations SET archived_at = ?1, updated_at = max(updated_at, ?1)
 			WHERE id = ?2 AND archived_at IS NULL RETURNING ` + conversationColumns
 		if !archive {
@@ -179,7 +179,7 @@ func (s *Store) UnarchiveConversation(ctx context.Context, id protocol.Conversat
 // AddConversationParticipant implements store.ConversationStore.
 func (s *Store) AddConversationParticipant(ctx context.Context, id protocol.ConversationID, agentID protocol.AgentID, at time.Time) (bool, error) {
 	var added bool
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO conversation_participants
 			(conversation_id, agent_id, joined_at) VALUES (?, ?, ?)
 			ON CONFLICT (conversation_id, agent_id) DO NOTHING`, id, agentID, toMicro(at))
@@ -199,7 +199,7 @@ func (s *Store) AddConversationParticipant(ctx context.Context, id protocol.Conv
 // RemoveConversationParticipant implements store.ConversationStore.
 func (s *Store) RemoveConversationParticipant(ctx context.Context, id protocol.ConversationID, agentID protocol.AgentID) (bool, error) {
 	var removed bool
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM conversation_participants
 			WHERE conversation_id = ? AND agent_id = ?`, id, agentID)
 		if err != nil {
@@ -225,7 +225,7 @@ func (s *Store) RemoveConversationParticipant(ctx context.Context, id protocol.C
 // ConversationParticipants implements store.ConversationStore.
 func (s *Store) ConversationParticipants(ctx context.Context, id protocol.ConversationID) ([]protocol.AgentID, error) {
 	var out []protocol.AgentID
-	err := s.read(ctx, func(tx *sql.Tx) error {
+	err := s.read(ctx, func(tx *txn) error {
 		if _, err := getConversationTx(ctx, tx, id); err != nil {
 			return err
 		}
@@ -280,7 +280,7 @@ func (s *Store) ListConversationsForAgent(ctx context.Context, agentID protocol.
 		beforeID = v[1]
 	}
 	limit := page.EffectiveLimit()
-	err := s.read(ctx, func(tx *sql.Tx) error {
+	err := s.read(ctx, func(tx *txn) error {
 		convs, err := queryConversations(ctx, tx, `SELECT c.id, c.task_id, c.type, c.name,
 				c.created_by, c.metadata, c.last_message_at, c.archived_at, c.created_at, c.updated_at
 			FROM conversation_participants p JOIN conversations c ON c.id = p.conversation_id
@@ -317,7 +317,7 @@ func (s *Store) ListConversationsForAgent(ctx context.Context, agentID protocol.
 
 // participantsOf returns the members of each conversation of convs, by id,
 // ordered by join time then agent id.
-func participantsOf(ctx context.Context, tx *sql.Tx, convs []store.Conversation) (map[protocol.ConversationID][]protocol.AgentID, error) {
+func participantsOf(ctx context.Context, tx *txn, convs []store.Conversation) (map[protocol.ConversationID][]protocol.AgentID, error) {
 	out := make(map[protocol.ConversationID][]protocol.AgentID, len(convs))
 	if len(convs) == 0 {
 		return out, nil
@@ -346,7 +346,7 @@ func participantsOf(ctx context.Context, tx *sql.Tx, convs []store.Conversation)
 
 // TouchConversation implements store.ConversationStore.
 func (s *Store) TouchConversation(ctx context.Context, id protocol.ConversationID, lastMessageAt time.Time) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *txn) error {
 		return touchTx(ctx, tx, id, toMicro(lastMessageAt))
 	})
 	if err != nil {
@@ -356,7 +356,7 @@ func (s *Store) TouchConversation(ctx context.Context, id protocol.ConversationI
 }
 
 // touchTx moves last_message_at and updated_at forward to at.
-func touchTx(ctx context.Context, tx *sql.Tx, id protocol.ConversationID, at int64) error {
+func touchTx(ctx context.Context, tx *txn, id protocol.ConversationID, at int64) error {
 	res, err := tx.ExecContext(ctx, `UPDATE conversations
 		SET last_message_at = max(COALESCE(last_message_at, ?1), ?1), updated_at = max(updated_at, ?1)
 		WHERE id = ?2`, at, id)

@@ -133,6 +133,7 @@ func (a *appender) commit(batch []*appendReq) {
 	for i, r := range batch {
 		r.done <- errs[i]
 	}
+	a.s.w.preparePending(context.Background())
 }
 
 // errRetryWithSavepoints reports that an append of a batch written without savepoints
@@ -145,7 +146,7 @@ var errRetryWithSavepoints = errors.New("sqlite store: an append failed, retry t
 // returns errRetryWithSavepoints. With savepoints, a failed append is rolled back alone.
 func (a *appender) write(batch []*appendReq, errs []error, savepoints bool) error {
 	ctx := context.Background() // one caller's context must not abort the others' writes
-	tx, err := a.s.w.BeginTx(ctx, nil)
+	tx, err := a.s.w.begin(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin write: %w", err)
 	}
@@ -183,7 +184,7 @@ func (a *appender) write(batch []*appendReq, errs []error, savepoints bool) erro
 
 // appendInTx writes one message in tx: the conversation's seq is bumped (and its last
 // message time), the reply target checked, the row inserted; r.m gets its seq and task id.
-func (s *Store) appendInTx(ctx context.Context, tx *sql.Tx, r *appendReq) error {
+func (s *Store) appendInTx(ctx context.Context, tx *txn, r *appendReq) error {
 	m := &r.m
 	convID := string(m.ConversationID)
 	var taskID protocol.TaskID

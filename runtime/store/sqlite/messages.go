@@ -136,7 +136,7 @@ func (s *Store) SetMessageDecision(ctx context.Context, id protocol.MessageID, d
 		return store.Decision{}, fmt.Errorf("set decision of %s: encode: %w", id, err)
 	}
 	var cur store.Decision
-	err = s.write(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, func(tx *txn) error {
 		res, err := tx.StmtContext(ctx, s.st.decisionSet).ExecContext(ctx, string(d.Tag), string(b), string(id))
 		if err != nil {
 			return err

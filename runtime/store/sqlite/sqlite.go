@@ -33,8 +33,8 @@ const busyTimeoutMs = 10000
 
 // Store is a store.Store backed by a SQLite database file.
 type Store struct {
-	w    *sql.DB  // exactly one connection: every write transaction
-	r    *sql.DB  // query-only connections for reads
+	w    *pool    // exactly one connection: every write transaction
+	r    *pool    // query-only connections for reads
 	st   *stmts   // prepared hot-path statements
 	lock *os.File // the data directory's lock, held until Close
 
@@ -80,7 +80,7 @@ func open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("sqlite store: %w", err), r.Close(), w.Close())
 	}
-	s := &Store{w: w, r: r, st: st}
+	s := &Store{w: newPool(w), r: newPool(r), st: st}
 	s.appends = newAppender(s)
 	return s, nil
 }
@@ -139,11 +139,12 @@ func (s *Store) Close() error {
 
 // write runs fn in an IMMEDIATE transaction on the write connection and
 // commits it, or rolls it back when fn fails.
-func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
+func (s *Store) write(ctx context.Context, fn func(tx *txn) error) error {
+	tx, err := s.w.begin(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin write: %w", err)
 	}
+	defer s.w.preparePending(ctx)
 	if err := fn(tx); err != nil {
 		return errors.Join(err, ignoreDone(tx.Rollback()))
 	}
@@ -154,11 +155,12 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 }
 
 // read runs fn in a read transaction (one consistent snapshot) on a reader.
-func (s *Store) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+func (s *Store) read(ctx context.Context, fn func(tx *txn) error) error {
+	tx, err := s.r.begin(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return fmt.Errorf("begin read: %w", err)
 	}
+	defer s.r.preparePending(ctx)
 	ferr := fn(tx)
 	return errors.Join(ferr, ignoreDone(tx.Rollback()))
 }

@@ -31,7 +31,7 @@ func scanTask(r rowScanner) (store.Task, error) {
 }
 
 // getTaskTx reads a task inside a transaction; ErrNotFound if absent.
-func getTaskTx(ctx context.Context, tx *sql.Tx, id protocol.TaskID) (store.Task, error) {
+func getTaskTx(ctx context.Context, tx *txn, id protocol.TaskID) (store.Task, error) {
 	t, err := scanTask(tx.QueryRowContext(ctx, `SELECT `+taskColumns+` FROM tasks WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Task{}, fmt.Errorf("task %s: %w", id, store.ErrNotFound)
@@ -62,7 +62,7 @@ func (s *Store) CreateTask(ctx context.Context, t store.Task, participants []pro
 	t.CreatedAt = t.CreatedAt.UTC().Truncate(time.Microsecond)
 	t.StartedAt, t.EndedAt = truncPtr(t.StartedAt), truncPtr(t.EndedAt)
 	participants = unique(participants)
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *txn) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO tasks (`+taskColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			t.ID, t.AppID, t.InitiatorAgentID, t.Status,
 			optMicro(t.StartedAt), optMicro(t.EndedAt), toMicro(t.CreatedAt))
@@ -97,7 +97,7 @@ func (s *Store) GetTask(ctx context.Context, id protocol.TaskID) (store.Task, er
 
 // setTaskStatusTx is the compare-and-set of SetTaskStatus inside tx. On a
 // lost CAS it returns the current task with ErrStateChanged.
-func setTaskStatusTx(ctx context.Context, tx *sql.Tx, id protocol.TaskID, from []protocol.TaskStatus, to protocol.TaskStatus, at int64) (store.Task, error) {
+func setTaskStatusTx(ctx context.Context, tx *txn, id protocol.TaskID, from []protocol.TaskStatus, to protocol.TaskStatus, at int64) (store.Task, error) {
 	args := append([]any{to, at, id}, stringArgs(from)...)
 	t, err := scanTask(tx.QueryRowContext(ctx, `UPDATE tasks SET
 			status = ?1,
@@ -121,7 +121,7 @@ func (s *Store) SetTaskStatus(ctx context.Context, id protocol.TaskID, from []pr
 		return store.Task{}, fmt.Errorf("set task status: from required, to %q: %w", to, store.ErrInvalid)
 	}
 	var t store.Task
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *txn) error {
 		var err error
 		t, err = setTaskStatusTx(ctx, tx, id, from, to, toMicro(at))
 		return err
@@ -182,7 +182,7 @@ func (s *Store) ListTasksForAgent(ctx context.Context, agentID protocol.AgentID,
 // AddTaskParticipant implements store.TaskStore.
 func (s *Store) AddTaskParticipant(ctx context.Context, taskID protocol.TaskID, agentID protocol.AgentID, at time.Time) (store.TaskParticipant, error) {
 	p := store.TaskParticipant{TaskID: taskID, AgentID: agentID}
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *txn) error {
 		var admitted sql.NullInt64
 		err := tx.QueryRowContext(ctx, `INSERT INTO task_participants (task_id, agent_id, admitted_at)
 			VALUES (?, ?, ?)
@@ -200,7 +200,7 @@ func (s *Store) AddTaskParticipant(ctx context.Context, taskID protocol.TaskID, 
 // RemoveTaskParticipant implements store.TaskStore.
 func (s *Store) RemoveTaskParticipant(ctx context.Context, taskID protocol.TaskID, agentID protocol.AgentID) (store.ParticipantRemoval, error) {
 	var r store.ParticipantRemoval
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *txn) error {
 		if _, err := getTaskTx(ctx, tx, taskID); err != nil {
 			return err
 		}
@@ -242,7 +242,7 @@ func (s *Store) IsTaskParticipant(ctx context.Context, taskID protocol.TaskID, a
 // TaskParticipants implements store.TaskStore.
 func (s *Store) TaskParticipants(ctx context.Context, taskID protocol.TaskID) ([]store.TaskParticipant, error) {
 	out := []store.TaskParticipant{}
-	err := s.read(ctx, func(tx *sql.Tx) error {
+	err := s.read(ctx, func(tx *txn) error {
 		if _, err := getTaskTx(ctx, tx, taskID); err != nil {
 			return err
 		}
@@ -276,7 +276,7 @@ func (s *Store) CloseTask(ctx context.Context, taskID protocol.TaskID, at time.T
 		archived []protocol.ConversationID
 	)
 	atMicro := toMicro(at)
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *txn) error {
 		var err error
 		t, err = setTaskStatusTx(ctx, tx, taskID,
 			[]protocol.TaskStatus{protocol.TaskStatusWaiting, protocol.TaskStatusActive}, protocol.TaskStatusClosed, atMicro)
