@@ -157,7 +157,7 @@ func TestGateStoreDoesNotCacheAReadThatRacedAWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	g.invalidate([]protocol.TaskID{taskID}, nil) // what gateStore.SetTaskStatus does after the write
-	close(cs.holdTask) // later reads pass at once
+	close(cs.holdTask)                           // later reads pass at once
 	if tk := <-done; tk.Status != protocol.TaskStatusActive {
 		t.Fatalf("the held read returned %s, want the active task it read", tk.Status)
 	}
