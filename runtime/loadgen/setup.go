@@ -9,7 +9,6 @@ import (
 	"github.com/moltzap/moltzap-go/generated/protocol"
 )
 
-
 // sendText is the body of every message a workload sends: one text part of a realistic
 // chat size (about 100 bytes).
 const sendText = "loadgen: the quick brown fox jumps over the lazy dog while the agents keep chatting."
