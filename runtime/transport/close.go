@@ -2,7 +2,6 @@ package transport
 
 import (
 	"fmt"
-	"time"
 )
 
 // Close closes the connection gracefully: messages queued before the call
@@ -29,11 +28,12 @@ func (c *Conn) Close(code CloseCode, reason string) error {
 }
 
 // startClose starts a graceful, locally initiated close without waiting. It
-// does nothing if a close has already started.
+// does nothing if a close has already started. A Conn not started yet is
+// started without callbacks, so that the close completes.
 func (c *Conn) startClose(code CloseCode, reason string) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.closing.Load() {
-		c.mu.Unlock()
 		return
 	}
 	reason = truncateReason(reason)
@@ -41,10 +41,9 @@ func (c *Conn) startClose(code CloseCode, reason string) {
 	c.setInfoLocked(CloseInfo{Code: code, Reason: reason, Local: true})
 	c.closeReq = true
 	c.closeFrame = closeBody(code, reason)
-	c.closeBy = time.Now().Add(c.cfg.WriteTimeout)
+	c.closeBy = c.eng.now() + int64(c.cfg.WriteTimeout)
 	c.startLocked()
-	c.mu.Unlock()
-	c.wakeWriter()
+	c.kickLocked()
 }
 
 // abortLocked closes a slow consumer: queued messages are dropped, a write
@@ -63,7 +62,8 @@ func (c *Conn) abortLocked(code CloseCode, reason string) (closeNow bool) {
 		c.closeFrame = closeBody(code, reason)
 	}
 	c.startLocked()
-	return c.writing
+	c.kickLocked()
+	return c.writing && c.inflight > 0
 }
 
 // onPeerClose handles the peer's close frame payload p: the close is
@@ -86,6 +86,7 @@ func (c *Conn) onPeerClose(p []byte) {
 	}
 
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.closing.Store(true)
 	c.peerClosed = true
 	c.setInfoLocked(info)
@@ -93,15 +94,16 @@ func (c *Conn) onPeerClose(p []byte) {
 	if !c.closeReq {
 		c.closeReq = true
 		c.closeFrame = echo
-		c.closeBy = time.Now().Add(c.cfg.WriteTimeout)
+		c.closeBy = c.eng.now() + int64(c.cfg.WriteTimeout)
 	}
-	c.mu.Unlock()
-	c.wakeWriter()
+	c.kickLocked()
 }
 
 // dropQueueLocked discards the messages not yet taken by the writer.
 func (c *Conn) dropQueueLocked() {
-	clear(c.queue)
-	c.queue = c.queue[:0]
+	if c.queue != nil {
+		c.eng.putQueue(c.queue)
+		c.queue = nil
+	}
 	c.pending, c.pendingSize = 0, 0
 }

@@ -30,47 +30,55 @@ func TestCloseHandshake(t *testing.T) {
 			reason:       "bye",
 		},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			ts := newTestServer(t, Config{}, false)
-			cl := dialClient(t, ts, Config{})
-			srv := ts.accept(t)
-
-			closer, other := srv.conn, cl.conn
-			if !tt.serverCloses {
-				closer, other = cl.conn, srv.conn
-			}
-			start := time.Now()
-			if err := closer.Close(tt.code, tt.reason); err != nil {
-				t.Fatalf(
-					"Close: %v",
-					err,
-				)
-			}
-			// The peer answers at once, so the one-second wait for its close
-			// frame must not be used up.
-			if d := time.Since(start); d > 900*time.Millisecond {
-				t.Errorf(
-					"Close took %v despite the peer answering",
-					d,
-				)
-			}
-			waitDone(t, other, waitTimeout)
-			checkInfo(t, "closer", closer.CloseInfo(), tt.code, tt.reason, true)
-			checkInfo(t, "peer", other.CloseInfo(), tt.code, tt.reason, false)
-			checkInfo(t, "client Serve", waitInfo(t, cl.info), tt.code, tt.reason, !tt.serverCloses)
-			checkInfo(t, "server Serve", waitInfo(t, srv.info), tt.code, tt.reason, tt.serverCloses)
-
-			// Idempotent.
-			if err := closer.Close(CloseGoingAway, "again"); err != nil {
-				t.Errorf(
-					"second Close: %v",
-					err,
-				)
-			}
-			checkInfo(t, "closer after second Close", closer.CloseInfo(), tt.code, tt.reason, true)
-		})
+	for _, e := range engines() {
+		for _, tt := range tests {
+			t.Run(e.name+"/"+tt.name, func(t *testing.T) {
+				testCloseHandshake(t, e.eng, tt.serverCloses, tt.code, tt.reason)
+			})
+		}
 	}
+}
+
+// testCloseHandshake closes a connection with code and reason from the
+// server side or the client side.
+func testCloseHandshake(t *testing.T, eng *engine, serverCloses bool, code CloseCode, reason string) {
+	ts := newTestServerOn(t, Config{}, false, eng)
+	cl := dialClient(t, ts, Config{})
+	srv := ts.accept(t)
+
+	closer, other := srv.conn, cl.conn
+	if !serverCloses {
+		closer, other = cl.conn, srv.conn
+	}
+	start := time.Now()
+	if err := closer.Close(code, reason); err != nil {
+		t.Fatalf(
+			"Close: %v",
+			err,
+		)
+	}
+	// The peer answers at once, so the one-second wait for its close frame
+	// must not be used up.
+	if d := time.Since(start); d > 900*time.Millisecond {
+		t.Errorf(
+			"Close took %v despite the peer answering",
+			d,
+		)
+	}
+	waitDone(t, other, waitTimeout)
+	checkInfo(t, "closer", closer.CloseInfo(), code, reason, true)
+	checkInfo(t, "peer", other.CloseInfo(), code, reason, false)
+	checkInfo(t, "client Serve", waitInfo(t, cl.info), code, reason, !serverCloses)
+	checkInfo(t, "server Serve", waitInfo(t, srv.info), code, reason, serverCloses)
+
+	// Idempotent.
+	if err := closer.Close(CloseGoingAway, "again"); err != nil {
+		t.Errorf(
+			"second Close: %v",
+			err,
+		)
+	}
+	checkInfo(t, "closer after second Close", closer.CloseInfo(), code, reason, true)
 }
 
 func TestCloseFlushesQueuedMessages(t *testing.T) {

@@ -44,6 +44,7 @@ const (
 	reasonProtocol     = "protocol error"
 	reasonInvalidUTF8  = "invalid UTF-8 text"
 	reasonSlowConsumer = "slow consumer: write queue full"
+	reasonFrameTimeout = "read timeout: incomplete frame"
 )
 
 // maxReasonLen is the longest close reason that fits in a close frame: the

@@ -17,8 +17,10 @@ const (
 	// DefaultWriteQueueBytes is the largest number of outbound payload bytes
 	// queued on one connection.
 	DefaultWriteQueueBytes = 4 << 20
-	// DefaultWriteTimeout bounds the write of one frame.
+	// DefaultWriteTimeout bounds one batched write.
 	DefaultWriteTimeout = 10 * time.Second
+	// DefaultReadTimeout bounds the receipt of one inbound frame.
+	DefaultReadTimeout = 30 * time.Second
 )
 
 // Config holds the tunables of a Conn. Zero (or negative) fields mean the
@@ -48,10 +50,18 @@ type Config struct {
 	// are queued or being written. Default DefaultWriteQueueBytes (4 MiB).
 	WriteQueueBytes int
 
-	// WriteTimeout bounds the write of one frame; during a graceful close it
-	// bounds the flush of the whole queue plus the close frame. It also bounds
-	// the server handshake response. Default DefaultWriteTimeout (10 s).
+	// WriteTimeout bounds one batched write (everything queued when the
+	// writer ran, at most WriteQueueLen messages and WriteQueueBytes bytes,
+	// in one writev); during a graceful close it bounds the flush of the
+	// whole queue plus the close frame. It also bounds the server handshake
+	// response. Default DefaultWriteTimeout (10 s).
 	WriteTimeout time.Duration
+
+	// ReadTimeout bounds the receipt of one inbound frame, from its first
+	// byte to its last. A peer that stops mid-frame for longer is closed
+	// with ClosePolicyViolation "read timeout: incomplete frame"; between
+	// frames only the heartbeat applies. Default DefaultReadTimeout (30 s).
+	ReadTimeout time.Duration
 }
 
 // withDefaults returns c with every unset field replaced by its default.
@@ -73,6 +83,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.WriteTimeout <= 0 {
 		c.WriteTimeout = DefaultWriteTimeout
+	}
+	if c.ReadTimeout <= 0 {
+		c.ReadTimeout = DefaultReadTimeout
 	}
 	return c
 }

@@ -15,6 +15,7 @@ func TestConfigDefaults(t *testing.T) {
 		WriteQueueLen:   256,
 		WriteQueueBytes: 4 << 20,
 		WriteTimeout:    10 * time.Second,
+		ReadTimeout:     30 * time.Second,
 	}
 	if got != want {
 		t.Errorf(
@@ -22,7 +23,7 @@ func TestConfigDefaults(t *testing.T) {
 			got, want,
 		)
 	}
-	set := Config{ReadLimit: 5, PingInterval: -1, MaxMissedPings: 2, WriteQueueLen: 7, WriteQueueBytes: 9, WriteTimeout: time.Second}
+	set := Config{ReadLimit: 5, PingInterval: -1, MaxMissedPings: 2, WriteQueueLen: 7, WriteQueueBytes: 9, WriteTimeout: time.Second, ReadTimeout: time.Minute}
 	if got := set.withDefaults(); got != set {
 		t.Errorf(
 			"withDefaults changed set fields: %+v",

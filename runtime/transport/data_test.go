@@ -10,7 +10,13 @@ import (
 )
 
 func TestEchoRoundTrip(t *testing.T) {
-	ts := newTestServer(t, Config{}, true)
+	for _, e := range engines() {
+		t.Run(e.name, func(t *testing.T) { testEchoRoundTrip(t, e.eng) })
+	}
+}
+
+func testEchoRoundTrip(t *testing.T, eng *engine) {
+	ts := newTestServerOn(t, Config{}, true, eng)
 	cl := dialClient(t, ts, Config{})
 	srv := ts.accept(t)
 
@@ -65,7 +71,13 @@ func TestBinaryFrameDelivered(t *testing.T) {
 }
 
 func TestFragmentedMessageReassembled(t *testing.T) {
-	ts := newTestServer(t, Config{}, false)
+	for _, e := range engines() {
+		t.Run(e.name, func(t *testing.T) { testFragmentedMessageReassembled(t, e.eng) })
+	}
+}
+
+func testFragmentedMessageReassembled(t *testing.T, eng *engine) {
+	ts := newTestServerOn(t, Config{}, false, eng)
 	rc := dialRaw(t, ts)
 	srv := ts.accept(t)
 

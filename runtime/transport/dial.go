@@ -1,16 +1,12 @@
 package transport
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"net/http"
 
 	"github.com/gobwas/ws"
 )
-
-// ioBufferSize is the size of the read and write buffers of a dialed Conn.
-const ioBufferSize = 4 << 10
 
 // Dial connects to a ws:// or wss:// URL and returns a client-side Conn.
 // ctx bounds the TCP connect, TLS and WebSocket handshakes; it does not
@@ -23,7 +19,16 @@ func Dial(ctx context.Context, urlStr string, cfg Config) (*Conn, error) {
 // Authorization. A server that answers the upgrade with an HTTP status other
 // than 101 makes it fail with an error wrapping ws.StatusError (errors.As
 // gives the status).
+//
+// A ws:// connection is driven by the shared engine like a server-side one;
+// a wss:// connection (no descriptor to poll) reads in a goroutine of its
+// own.
 func DialHeader(ctx context.Context, urlStr string, header http.Header, cfg Config) (*Conn, error) {
+	return dial(ctx, urlStr, header, cfg, sharedEngine())
+}
+
+// dial is DialHeader on the engine eng.
+func dial(ctx context.Context, urlStr string, header http.Header, cfg Config, eng *engine) (*Conn, error) {
 	cfg = cfg.withDefaults()
 	var d ws.Dialer
 	if len(header) > 0 {
@@ -33,10 +38,11 @@ func DialHeader(ctx context.Context, urlStr string, header http.Header, cfg Conf
 	if err != nil {
 		return nil, fmt.Errorf("transport: dial %s: %w", urlStr, err)
 	}
-	if br == nil {
-		// No frame arrived with the handshake response: read the socket
-		// through a buffer of our own.
-		br = bufio.NewReaderSize(nc, ioBufferSize)
+	var initial []byte
+	if br != nil {
+		// Frames arrived with the handshake response.
+		initial = takeBuffered(br)
+		ws.PutReader(br)
 	}
-	return newConn(nc, br, bufio.NewWriterSize(nc, ioBufferSize), ws.StateClientSide, cfg), nil
+	return newConn(nc, initial, ws.StateClientSide, cfg, eng), nil
 }

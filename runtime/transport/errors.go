@@ -25,4 +25,7 @@ var (
 	// the close frame has been requested and the stream is not parsed
 	// further.
 	errFailed = errors.New("transport: connection failed")
+	// errLocalClose ends the read side when the socket was closed by this
+	// side (after the close handshake, a write error or a slow consumer).
+	errLocalClose = errors.New("transport: socket closed locally")
 )

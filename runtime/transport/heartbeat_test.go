@@ -11,7 +11,13 @@ import (
 const testPingInterval = 50 * time.Millisecond
 
 func TestHeartbeatClosesSilentPeer(t *testing.T) {
-	ts := newTestServer(t, Config{PingInterval: testPingInterval}, false)
+	for _, e := range engines() {
+		t.Run(e.name, func(t *testing.T) { testHeartbeatClosesSilentPeer(t, e.eng) })
+	}
+}
+
+func testHeartbeatClosesSilentPeer(t *testing.T, eng *engine) {
+	ts := newTestServerOn(t, Config{PingInterval: testPingInterval}, false, eng)
 	rc := dialRaw(t, ts) // never reads, so never answers pings
 	srv := ts.accept(t)
 

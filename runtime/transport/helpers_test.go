@@ -27,17 +27,41 @@ type serverSide struct {
 // testServer is an httptest server upgrading every request.
 type testServer struct {
 	url   string
+	eng   *engine // of the server's and the dialed connections
 	conns chan *serverSide
 }
 
-// newTestServer starts a server whose connections use cfg. With echo set,
-// every message is sent back; otherwise messages go to serverSide.msgs.
+// newTestServer starts a server whose connections use cfg and the shared
+// engine. With echo set, every message is sent back; otherwise messages go
+// to serverSide.msgs.
 func newTestServer(t testing.TB, cfg Config, echo bool) *testServer {
 	t.Helper()
-	ts := &testServer{conns: make(chan *serverSide, 64)}
+	return newTestServerOn(t, cfg, echo, sharedEngine())
+}
+
+// engines are the two ways a Conn reads: the shared engine's poller and the
+// portable fallback (a reader goroutine per connection).
+func engines() []struct {
+	name string
+	eng  *engine
+} {
+	return []struct {
+		name string
+		eng  *engine
+	}{
+		{name: "poller", eng: sharedEngine()},
+		{name: "fallback", eng: newEngine(false)},
+	}
+}
+
+// newTestServerOn is newTestServer on the engine eng; clients dialed with
+// dialClient use eng too.
+func newTestServerOn(t testing.TB, cfg Config, echo bool, eng *engine) *testServer {
+	t.Helper()
+	ts := &testServer{eng: eng, conns: make(chan *serverSide, 64)}
 	ctx, cancel := context.WithCancel(context.Background())
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := Upgrade(w, r, cfg)
+		c, err := upgrade(w, r, cfg, eng)
 		if err != nil {
 			return
 		}
@@ -86,7 +110,7 @@ func dialClient(t testing.TB, ts *testServer, cfg Config) *client {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
-	c, err := Dial(ctx, ts.url, cfg)
+	c, err := dial(ctx, ts.url, nil, cfg, ts.eng)
 	if err != nil {
 		t.Fatalf(
 			"Dial: %v",
@@ -225,4 +249,10 @@ func (rc *rawClient) readUntil(t testing.TB, op ws.OpCode) []byte {
 			return p
 		}
 	}
+}
+
+// serveInBackground serves c the way runtime/server does: Start, so that the
+// HTTP handler returns at once.
+func serveInBackground(c *Conn, onMessage func([]byte), onClose func(CloseInfo)) {
+	c.Start(onMessage, onClose)
 }

@@ -2,7 +2,9 @@ package transport
 
 // Send queues msg to be written as one text frame and returns without
 // waiting for the write. msg is never modified and must not be modified by
-// the caller afterwards; the same slice may be sent on many connections.
+// the caller afterwards; the same slice may be sent on many connections
+// (fan-out: it is encoded once, and each connection costs one queue append;
+// the connection's writer sends everything queued in one writev).
 //
 // Send returns ErrClosed once a close has started. When the queue would
 // exceed WriteQueueLen messages or WriteQueueBytes bytes, the peer is
@@ -23,13 +25,15 @@ func (c *Conn) Send(msg []byte) error {
 		if closeNow {
 			c.closeNet()
 		}
-		c.wakeWriter()
 		return ErrQueueFull
 	}
-	c.queue = append(c.queue, msg)
+	if c.queue == nil {
+		c.queue = c.eng.getQueue()
+	}
+	c.queue.msgs = append(c.queue.msgs, msg)
 	c.pending++
 	c.pendingSize += len(msg)
+	c.kickLocked()
 	c.mu.Unlock()
-	c.wakeWriter()
 	return nil
 }

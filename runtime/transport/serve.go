@@ -2,90 +2,89 @@ package transport
 
 import (
 	"context"
-	"errors"
 )
 
-// Serve runs the connection until it ends and reports how it ended. The read
-// loop runs in the caller's goroutine; Serve also starts and owns the writer
-// and heartbeat goroutines, which have exited when it returns.
+// Start serves the connection in the background and returns at once; it
+// reports false, and calls neither callback, when the connection was already
+// started (by Start or Serve) or closed.
 //
 // onMessage is called for every inbound message, text or binary, one call at
-// a time and in arrival order; the slice is owned by the callee. It is not
-// called once a close has started. A nil onMessage discards messages.
+// a time and in arrival order, on a worker of the shared engine; the slice is
+// owned by the callee. It is not called once a close has started. It may
+// block (that holds back reading this connection only), but a connection
+// whose onMessage blocks holds a goroutine for that time. A nil onMessage
+// discards messages.
 //
-// Cancelling ctx closes the connection with CloseGoingAway. Serve may be
-// called once; further calls (or a call after Close) wait for the end and
-// return the same CloseInfo.
-func (c *Conn) Serve(ctx context.Context, onMessage func(msg []byte)) CloseInfo {
-	if !c.claim() {
-		<-c.done
-		return c.CloseInfo()
-	}
-	c.run(ctx, onMessage)
-	return c.CloseInfo()
-}
-
-// claim reports whether the caller gets to run the engine.
-func (c *Conn) claim() bool {
+// onClose, if not nil, is called once when the connection has ended, after
+// the last onMessage call has returned and Done is closed, with the same
+// CloseInfo as CloseInfo.
+func (c *Conn) Start(onMessage func(msg []byte), onClose func(CloseInfo)) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.started {
 		return false
 	}
-	c.started = true
+	c.onMessage, c.onClose = onMessage, onClose
+	c.startLocked()
 	return true
 }
 
-// startLocked runs the engine in the background when nobody serves the
-// connection yet, so that a close started before Serve completes.
+// Serve runs the connection until it ends and reports how it ended; it is
+// Start plus a wait for Done. onMessage is as for Start.
+//
+// Cancelling ctx closes the connection with CloseGoingAway. Serve may be
+// called once; further calls (or a call after Close) wait for the end and
+// return the same CloseInfo.
+func (c *Conn) Serve(ctx context.Context, onMessage func(msg []byte)) CloseInfo {
+	if c.Start(onMessage, nil) {
+		stop := context.AfterFunc(ctx, func() {
+			c.startClose(CloseGoingAway, reasonGoingAway)
+		})
+		defer stop()
+	}
+	<-c.done
+	return c.CloseInfo()
+}
+
+// startLocked sets the connection going: heartbeat timer, reader (a first
+// read task that then arms the poller, or a reader goroutine without a
+// poller) and a flush if something is queued already.
 func (c *Conn) startLocked() {
 	if c.started {
 		return
 	}
 	c.started = true
-	go c.run(context.Background(), nil)
-}
-
-// run is the engine: writer and heartbeat goroutines plus the read loop in
-// the current goroutine, then the teardown.
-func (c *Conn) run(ctx context.Context, onMessage func([]byte)) {
-	c.wg.Add(1)
-	go c.writeLoop()
 	if c.cfg.PingInterval > 0 {
-		c.wg.Add(1)
-		go c.heartbeatLoop()
+		c.tm.nextPing = c.eng.now() + int64(c.cfg.PingInterval)
+		c.rescheduleLocked()
 	}
-	stopWatch := context.AfterFunc(ctx, func() {
-		c.startClose(CloseGoingAway, reasonGoingAway)
-	})
-	err := c.readLoop(onMessage)
-	stopWatch()
-	c.finish(err)
+	if c.polled {
+		c.eng.register(c)
+		c.eng.pool.submit(task{c: c, kind: taskRead})
+	} else {
+		c.readBusy = true
+		go c.readLoop()
+	}
+	c.kickLocked()
 }
 
-// finish tears the connection down after the read loop ended with readErr.
-func (c *Conn) finish(readErr error) {
-	c.mu.Lock()
-	// After the peer's close frame or a protocol failure, the close frame
-	// still has to be written; otherwise the socket is done (EOF, I/O error,
-	// or the wait for the peer's close frame is over).
-	handshake := errors.Is(readErr, errPeerClosed) || errors.Is(readErr, errFailed)
-	waitWriter := handshake && c.closeReq && !c.closeSent && !c.netClosed
-	c.setInfoLocked(CloseInfo{Code: CloseAbnormal, Reason: reasonAbnormal, Err: readErr})
-	c.closing.Store(true)
-	c.mu.Unlock()
-
-	if !waitWriter {
-		c.closeNet()
-	}
-	close(c.stop)
-	c.wg.Wait()
+// teardown runs once the read side has ended and no flush runs: the socket
+// is closed, timers, queue and parse state are dropped, Done is closed and
+// onClose is called.
+func (c *Conn) teardown() {
 	c.closeNet()
-
 	c.mu.Lock()
-	clear(c.queue)
-	c.queue = nil
-	c.pending, c.pendingSize = 0, 0
+	c.eng.timers.remove(c)
+	c.dropQueueLocked()
+	c.pong = nil
+	info, onClose := c.info, c.onClose
+	c.onClose = nil
 	c.mu.Unlock()
+	c.eng.unregister(c)
+	c.fr = frameReader{}
+	c.initial = nil
 	close(c.done)
+	if onClose != nil {
+		onClose(info)
+	}
 }

@@ -8,8 +8,14 @@ import (
 )
 
 func TestSlowConsumerClosedAndIsolated(t *testing.T) {
+	for _, e := range engines() {
+		t.Run(e.name, func(t *testing.T) { testSlowConsumerClosedAndIsolated(t, e.eng) })
+	}
+}
+
+func testSlowConsumerClosedAndIsolated(t *testing.T, eng *engine) {
 	cfg := Config{WriteQueueLen: 64, WriteQueueBytes: 1 << 20}
-	ts := newTestServer(t, cfg, false)
+	ts := newTestServerOn(t, cfg, false, eng)
 	_ = dialRaw(t, ts) // never reads
 	slow := ts.accept(t)
 	fast := dialClient(t, ts, Config{})

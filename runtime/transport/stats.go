@@ -10,8 +10,12 @@ type Stats struct {
 	// BytesIn and BytesOut count frame payload bytes.
 	BytesIn, BytesOut uint64
 	// MessagesIn counts messages delivered to onMessage; MessagesOut counts
-	// messages written to the socket.
+	// messages handed to the socket (frames are counted as they are
+	// encoded, just before the write).
 	MessagesIn, MessagesOut uint64
+	// Writes counts batched writes: each wrote everything queued at the
+	// time (frames and control frames) with one writev.
+	Writes uint64
 	// QueuedMessages and QueuedBytes describe the outbound queue, messages
 	// being written included.
 	QueuedMessages, QueuedBytes int
@@ -22,6 +26,7 @@ type counters struct {
 	framesIn, framesOut     atomic.Uint64
 	bytesIn, bytesOut       atomic.Uint64
 	messagesIn, messagesOut atomic.Uint64
+	writes                  atomic.Uint64
 }
 
 // Stats returns a snapshot of the connection's counters.
@@ -36,6 +41,7 @@ func (c *Conn) Stats() Stats {
 		BytesOut:       c.stats.bytesOut.Load(),
 		MessagesIn:     c.stats.messagesIn.Load(),
 		MessagesOut:    c.stats.messagesOut.Load(),
+		Writes:         c.stats.writes.Load(),
 		QueuedMessages: qm,
 		QueuedBytes:    qb,
 	}

@@ -1,6 +1,8 @@
 package transport
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/base64"
 	"fmt"
 	"net/http"
@@ -14,7 +16,17 @@ import (
 // body (protocol reference section 2.1) and reported as an error wrapping
 // ErrBadHandshake. On success the request's connection is hijacked; the
 // handler must not use w afterwards.
+//
+// The Conn keeps nothing of net/http: bytes the client sent past the
+// handshake are copied out of the hijacked reader, and net/http's 4 KiB
+// reader and writer are dropped. With Start the handler can return at once,
+// so that the request and the handler goroutine are released too.
 func Upgrade(w http.ResponseWriter, r *http.Request, cfg Config) (*Conn, error) {
+	return upgrade(w, r, cfg, sharedEngine())
+}
+
+// upgrade is Upgrade on the engine eng.
+func upgrade(w http.ResponseWriter, r *http.Request, cfg Config, eng *engine) (*Conn, error) {
 	cfg = cfg.withDefaults()
 	if err := checkUpgradeRequest(r); err != nil {
 		if r.Header.Get("Sec-WebSocket-Version") != "13" {
@@ -32,7 +44,18 @@ func Upgrade(w http.ResponseWriter, r *http.Request, cfg Config) (*Conn, error) 
 		}
 		return nil, fmt.Errorf("transport: upgrade request from %s: %w", r.RemoteAddr, err)
 	}
-	return newConn(nc, rw.Reader, rw.Writer, ws.StateServerSide, cfg), nil
+	return newConn(nc, takeBuffered(rw.Reader), ws.StateServerSide, cfg, eng), nil
+}
+
+// takeBuffered returns a copy of the bytes br holds, nil when it holds none
+// (the usual case: a client waits for the handshake response).
+func takeBuffered(br *bufio.Reader) []byte {
+	n := br.Buffered()
+	if n == 0 {
+		return nil
+	}
+	p, _ := br.Peek(n) // cannot fail: n bytes are buffered
+	return bytes.Clone(p)
 }
 
 // checkUpgradeRequest validates r as ws.HTTPUpgrader would, a little more
