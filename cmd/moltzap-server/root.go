@@ -59,6 +59,8 @@ type options struct {
 	allowedOrigins                []string
 	// PostgreSQL store instead of the embedded SQLite one (--database-url).
 	databaseURL string
+	// Cluster: NATS fan-out between nodes (bus.go).
+	natsURL, natsPrefix, nodeID string
 	// Observatory (the read-only live view at /observatory).
 	observatoryToken    string
 	observatoryMaxConns int
@@ -91,6 +93,9 @@ func newRootCmd() *cobra.Command {
 	f.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen address (host:port)")
 	f.StringVar(&o.data, "data", "./moltzap-data", "directory of the embedded SQLite store (unused with --database-url)")
 	f.StringVar(&o.databaseURL, "database-url", "", "postgres://... URL: keep everything in PostgreSQL instead of the embedded SQLite store (for several nodes)")
+	f.StringVar(&o.natsURL, "nats-url", "", "nats://host:4222 (comma-separated for several): fan out through NATS to the other nodes of a cluster (needs --database-url)")
+	f.StringVar(&o.natsPrefix, "nats-prefix", "moltzap", "NATS subject prefix of the cluster (clusters sharing a NATS need different ones)")
+	f.StringVar(&o.nodeID, "node-id", defaultNodeID(), "this node's name in the cluster (letters, digits, '_' or '-'; default random)")
 	f.StringVar(&o.adminSecret, "admin-secret", "", "registration secret: requires an invite code and enables /api/v1/admin/register-agent")
 	f.BoolVar(&o.contactPolicy, "contact-policy", false, "require owners to be contacts for task invitations (presence is always limited to visible agents)")
 	// Webhooks (delivery, contact policy).
@@ -196,6 +201,9 @@ func (o options) validate() error {
 	if err := validateDatabaseURL(o.databaseURL); err != nil {
 		return err
 	}
+	if err := validateCluster(o); err != nil {
+		return err
+	}
 	if _, err := loadAppAllowlist(o.appAllowlist); err != nil {
 		return err
 	}
@@ -242,6 +250,12 @@ func serve(ctx context.Context, o options, logOut io.Writer) error {
 			log.Error("close store", "err", err)
 		}
 	}()
+	fanout, err := openBus(ctx, o, log)
+	if err != nil {
+		return err
+	}
+	// Closed after the server's shutdown (below) and before the store's.
+	defer closeBus(fanout, o.shutdownTimeout, log)
 	allowlist, err := loadAppAllowlist(o.appAllowlist) // checked by validate; read once more here
 	if err != nil {
 		return err
@@ -260,6 +274,7 @@ func serve(ctx context.Context, o options, logOut io.Writer) error {
 		SeparateMetrics: o.metricsAddr != "", AllowedOrigins: o.allowedOrigins,
 		SessionValidator: sessionValidator(o),
 		SharedStore:      o.databaseURL != "", // other nodes may write the same database
+		Bus:              fanout, NodeID: o.nodeID,
 	}
 	if view != nil {
 		cfg.Feed = view
@@ -289,7 +304,8 @@ func serve(ctx context.Context, o options, logOut io.Writer) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
-	log.Info("moltzap server listening", "addr", ln.Addr().String(), "store", where, "ws", "ws://"+ln.Addr().String()+"/ws")
+	log.Info("moltzap server listening", "addr", ln.Addr().String(), "store", where, "ws", "ws://"+ln.Addr().String()+"/ws",
+		"node", o.nodeID, "cluster", o.natsURL != "")
 	if view != nil {
 		log.Info("observatory on", "page", "http://"+ln.Addr().String()+observatoryPagePath, "ws", "ws://"+ln.Addr().String()+observatorySocketPath)
 	}

@@ -6,7 +6,9 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/moltzap/moltzap-go/generated/protocol"
+	"github.com/moltzap/moltzap-go/runtime/bus"
 	"github.com/moltzap/moltzap-go/runtime/transport"
 )
 
@@ -124,6 +126,23 @@ type Config struct {
 	// and members) are then read from the store every time instead of being cached.
 	SharedStore bool
 
+	// Cluster (docs/cluster.md)
+	//
+	// Bus, when set, is the fan-out seam this node shares with the other server nodes of a
+	// cluster (runtime/bus: natsbus for NATS, or an in-process bus.Hub in tests): every node
+	// must use the same store and the same bus. It implies SharedStore. The caller closes
+	// it after Shutdown. Nil: a private in-process bus, a single node (nothing is published).
+	Bus bus.Bus
+	// NodeID names this node in the cluster and prefixes its connection ids (1-64 letters,
+	// digits, '_' or '-'; default: random). Two live nodes must not share one.
+	NodeID string
+	// ClusterHeartbeat is how often a node tells the others it is alive (1 s); a node
+	// silent for 3 heartbeats is dead: its agents go offline and its apps unbound.
+	ClusterHeartbeat time.Duration
+	// HealthInterval is how often the bus and the store are checked (1 s); while either is
+	// unavailable new WebSockets are refused with 503 and the reason.
+	HealthInterval time.Duration
+
 	// ReadinessChecks are run by /readyz beside the store's Ping (when the store has one):
 	// name -> check, each bounded by 2 s. A failing check answers 503 naming it.
 	ReadinessChecks map[string]func(context.Context) error
@@ -178,6 +197,14 @@ func (c Config) withDefaults() Config {
 	setDur(&c.LeaseRetention, 5*time.Minute)
 	setDur(&c.SweepInterval, 10*time.Second)
 	setDur(&c.ShutdownDrain, 500*time.Millisecond)
+	setDur(&c.ClusterHeartbeat, time.Second)
+	setDur(&c.HealthInterval, time.Second)
+	if c.NodeID == "" {
+		c.NodeID = uuid.NewString()[:8]
+	}
+	if c.Bus != nil {
+		c.SharedStore = true // other nodes write the store too
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}

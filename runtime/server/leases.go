@@ -16,8 +16,10 @@ type leaseEvents struct{ s *Server }
 var _ lease.Events = leaseEvents{}
 
 // Released sends dispatch/release to the recipient connection bound to the lease only.
+// Lease events are addressed by connection id: a connection of another node (a TaskMaster
+// there) is reached through the cluster (notifyConnID).
 func (e leaseEvents) Released(l lease.Lease, verdict protocol.DispatchAdmissionDecision, leaseTimeoutMs *int64) {
-	e.s.notifyConn(e.s.conns.byID(l.RecipientConnID), protocol.DispatchReleaseNotification{
+	e.s.notifyConnID(l.RecipientConnID, protocol.DispatchReleaseNotification{
 		DispatchID:     l.DispatchID,
 		LeaseID:        l.LeaseID,
 		Verdict:        verdict,
@@ -30,7 +32,7 @@ func (e leaseEvents) Expired(l lease.Lease) {
 	if l.ModeratorConnID == "" {
 		return
 	}
-	e.s.notifyConn(e.s.conns.byID(l.ModeratorConnID), l.ExpiredNotification())
+	e.s.notifyConnID(l.ModeratorConnID, l.ExpiredNotification())
 }
 
 // Consumed sends dispatches/consumed to the lease's moderator connection only.
@@ -38,7 +40,7 @@ func (e leaseEvents) Consumed(l lease.Lease) {
 	if l.ModeratorConnID == "" {
 		return
 	}
-	e.s.notifyConn(e.s.conns.byID(l.ModeratorConnID), l.ConsumedNotification())
+	e.s.notifyConnID(l.ModeratorConnID, l.ConsumedNotification())
 }
 
 // ActivityChanged re-derives the presence of the recipient connection ("working" while it

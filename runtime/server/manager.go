@@ -12,6 +12,9 @@ type connManager struct {
 	mu      sync.RWMutex
 	conns   map[string]*Conn
 	byAgent map[protocol.AgentID]map[string]*Conn
+	// elsewhere, when set, reports whether another node of the cluster holds a
+	// connection of the agent (online then counts it too). Set once by New.
+	elsewhere func(protocol.AgentID) bool
 }
 
 func newConnManager() *connManager {
@@ -119,10 +122,12 @@ func (m *connManager) count() int {
 	return len(m.conns)
 }
 
+// online reports whether the agent has a live connection here or on another node.
 func (m *connManager) online(agentID protocol.AgentID) bool {
 	m.mu.RLock()
-	defer m.mu.RUnlock()
-	return len(m.byAgent[agentID]) > 0
+	here := len(m.byAgent[agentID]) > 0
+	m.mu.RUnlock()
+	return here || (m.elsewhere != nil && m.elsewhere(agentID))
 }
 
 // agents returns the agents with at least one live connection.

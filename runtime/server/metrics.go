@@ -24,6 +24,14 @@ type metrics struct {
 	rpcLatency  *prometheus.HistogramVec
 	rpcErrors   *prometheus.CounterVec
 	known       map[string]struct{} // catalog method names: the only latency labels
+
+	// Cluster bus (cluster.go): envelopes by kind, publish-to-receive lag, nodes, sockets.
+	busPub       *prometheus.CounterVec
+	busRecv      *prometheus.CounterVec
+	busErrs      *prometheus.CounterVec
+	busLag       *prometheus.HistogramVec
+	clusterNodes prometheus.Gauge
+	accepting    prometheus.Gauge
 }
 
 func newMetrics() *metrics {
@@ -40,6 +48,17 @@ func newMetrics() *metrics {
 		}, []string{"method"}),
 		rpcErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "moltzap_rpc_errors_total", Help: "Error responses, by JSON-RPC error code."}, []string{"code"}),
 	}
+	m.busPub = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "moltzap_bus_published_total", Help: "Cluster envelopes published on the bus, by kind."}, []string{"kind"})
+	m.busRecv = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "moltzap_bus_received_total", Help: "Cluster envelopes received from other nodes, by kind."}, []string{"kind"})
+	m.busErrs = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "moltzap_bus_publish_errors_total", Help: "Cluster envelopes the bus refused, by kind."}, []string{"kind"})
+	m.busLag = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "moltzap_bus_lag_seconds", Help: "Time from publish on another node to receipt here (the nodes' clocks must agree), by kind.",
+		Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
+	}, []string{"kind"})
+	m.clusterNodes = prometheus.NewGauge(prometheus.GaugeOpts{Name: "moltzap_cluster_remote_nodes", Help: "Other server nodes this node hears from."})
+	m.accepting = prometheus.NewGauge(prometheus.GaugeOpts{Name: "moltzap_accepting_sockets", Help: "1 while the node accepts WebSockets, 0 while its store or bus is unavailable."})
+	m.accepting.Set(1)
+	m.reg.MustRegister(m.busPub, m.busRecv, m.busErrs, m.busLag, m.clusterNodes, m.accepting)
 	m.known = map[string]struct{}{}
 	for _, mi := range protocol.Catalog().Methods {
 		m.known[mi.Name] = struct{}{}
@@ -53,7 +72,18 @@ func newMetrics() *metrics {
 	return m
 }
 
-func (m *metrics) frameOut()      { m.framesOut.Inc() }
+func (m *metrics) frameOut() { m.framesOut.Inc() }
+func (m *metrics) busPublished(kind string) {
+	m.busPub.WithLabelValues(kind).Inc()
+}
+func (m *metrics) busError(kind string) { m.busErrs.WithLabelValues(kind).Inc() }
+
+// busReceived counts one envelope from another node and its lag (negative lags, from
+// clock skew, count as zero).
+func (m *metrics) busReceived(kind string, lag time.Duration) {
+	m.busRecv.WithLabelValues(kind).Inc()
+	m.busLag.WithLabelValues(kind).Observe(max(lag, 0).Seconds())
+}
 func (m *metrics) fanoutDropped() { m.dropped.Inc() }
 
 // observe records one handled request. Unknown method names are folded into one label so a

@@ -29,17 +29,25 @@ func (s *Server) sendTo(conns []*Conn, frame []byte, skip *Conn) {
 	}
 }
 
-// notifyAgents sends n to every live connection of the agents, except skip.
+// notifyAgents sends n to every live connection of the agents, except skip; agents
+// connected to other nodes get it through the cluster (encoded once, one envelope per
+// node).
 func (s *Server) notifyAgents(agentIDs []protocol.AgentID, n protocol.Notification, skip *Conn) {
 	conns := s.conns.ofAgents(agentIDs)
-	if len(conns) == 0 {
+	routes := s.cluster.route(agentIDs) // nil on a single node
+	if len(conns) == 0 && routes == nil {
 		return
 	}
-	s.sendTo(conns, s.encodeNotification(n), skip)
+	frame := s.encodeNotification(n)
+	s.sendTo(conns, frame, skip)
+	if routes != nil && frame != nil {
+		s.cluster.publishNotify(routes, "", gateChangeOf(n), frame)
+	}
 }
 
 // notifyConversation sends conversation-scoped n to the connections of the agents whose
-// subscription set holds convID (the fan-out gate), except skip.
+// subscription set holds convID (the fan-out gate), except skip. Remote nodes apply the
+// same gate to their connections.
 func (s *Server) notifyConversation(convID protocol.ConversationID, agentIDs []protocol.AgentID, n protocol.Notification, skip *Conn) {
 	var gated []*Conn
 	for _, c := range s.conns.ofAgents(agentIDs) {
@@ -47,10 +55,15 @@ func (s *Server) notifyConversation(convID protocol.ConversationID, agentIDs []p
 			gated = append(gated, c)
 		}
 	}
-	if len(gated) == 0 {
+	routes := s.cluster.route(agentIDs) // nil on a single node
+	if len(gated) == 0 && routes == nil {
 		return
 	}
-	s.sendTo(gated, s.encodeNotification(n), nil)
+	frame := s.encodeNotification(n)
+	s.sendTo(gated, frame, nil)
+	if routes != nil && frame != nil {
+		s.cluster.publishNotify(routes, convID, gateChangeOf(n), frame)
+	}
 }
 
 // notifyConn sends n to a single connection.
@@ -60,5 +73,62 @@ func (s *Server) notifyConn(c *Conn, n protocol.Notification) {
 	}
 	if frame := s.encodeNotification(n); frame != nil {
 		c.send(frame)
+	}
+}
+
+// notifyConnID sends n to the connection connID, here or on the node its id names.
+func (s *Server) notifyConnID(connID string, n protocol.Notification) {
+	if c := s.conns.byID(connID); c != nil {
+		s.notifyConn(c, n)
+		return
+	}
+	node := nodeOfConn(connID)
+	if node == "" || node == s.cfg.NodeID || s.cluster.solo {
+		return // gone
+	}
+	if frame := s.encodeNotification(n); frame != nil {
+		s.cluster.publishConnNotify(node, connID, frame)
+	}
+}
+
+// gateChange is the subscription-set change a notification implies for its recipients'
+// connections (REFERENCE 15.4): the membership notifications are the only ones sent
+// after the gate changed, to exactly the agents concerned. The node that made the change
+// updates its own connections (subscribeAgents, unsubscribeAgent); other nodes apply it
+// from the notification, before delivering it.
+type gateChange struct {
+	conv   protocol.ConversationID
+	sub    []protocol.AgentID
+	unsub  []protocol.AgentID
+	subAll bool // every recipient subscribes to conv
+}
+
+func gateChangeOf(n protocol.Notification) gateChange {
+	switch v := n.(type) {
+	case protocol.TaskConversationCreatedNotification: // creator and participants
+		return gateChange{conv: v.ConversationID, subAll: true}
+	case protocol.TaskConversationParticipantsAddedNotification:
+		return gateChange{conv: v.ConversationID, sub: []protocol.AgentID{v.AddedAgentID}}
+	case protocol.TaskConversationParticipantsRemovedNotification:
+		return gateChange{conv: v.ConversationID, unsub: []protocol.AgentID{v.RemovedAgentID}}
+	}
+	return gateChange{}
+}
+
+// deliverRemote delivers a notification another node routed here: subscription-set
+// changes first, then the frame to the local connections of its agents that pass its gate.
+func (s *Server) deliverRemote(n notifyBody) {
+	if n.opConv != "" {
+		for _, c := range s.conns.ofAgents(n.unsub) {
+			c.unsubscribe(n.opConv)
+		}
+		for _, c := range s.conns.ofAgents(n.sub) {
+			c.subscribe(n.opConv)
+		}
+	}
+	for _, c := range s.conns.ofAgents(n.agents) {
+		if n.gate == "" || c.subscribed(n.gate) {
+			c.send(n.frame)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -40,8 +41,10 @@ type Server struct {
 	authLimit  *ratelimit.Limiter // failed network/connect per remote IP
 	dispatcher *protocol.ServerDispatcher[*Conn]
 	metrics    *metrics
-	delivery   *deliveryWebhook // offline-delivery webhook, nil when off (webhook_delivery.go)
-	contacts   *contactWebhook  // contact-policy webhook, nil when off (webhook_contacts.go)
+	delivery   *deliveryWebhook       // offline-delivery webhook, nil when off (webhook_delivery.go)
+	contacts   *contactWebhook        // contact-policy webhook, nil when off (webhook_contacts.go)
+	cluster    *cluster               // the fan-out to other nodes (cluster.go); solo without Config.Bus
+	refusal    atomic.Pointer[string] // why new sockets are refused ("" or nil: accepted; health.go)
 
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -57,13 +60,16 @@ func New(cfg Config, st store.Store) (*Server, error) {
 		return nil, errors.New("server: a store is required")
 	}
 	cfg = cfg.withDefaults()
+	if !ValidNodeID(cfg.NodeID) {
+		return nil, fmt.Errorf("server: node id %q: want 1-64 letters, digits, '_' or '-'", cfg.NodeID)
+	}
 	if !cfg.SharedStore {
 		st = newGateStore(st) // the only writer: the send path's facts can be cached exactly
 	}
 	s := &Server{cfg: cfg, store: st, log: cfg.Logger, conns: newConnManager(), metrics: newMetrics()}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.apps = newAppRegistry()
-	s.presence = presence.New(s.emitPresence)
+	s.initCluster()
 	s.leases = lease.New(lease.Options{DefaultTTL: cfg.LeaseTTL, HoldTTL: cfg.LeaseTTL, Retention: cfg.LeaseRetention, Events: leaseEvents{s}})
 	s.reqLimit = ratelimit.New(cfg.Limits.RequestsPerMinute, 0, nil)
 	s.msgLimit = ratelimit.New(cfg.Limits.MessagesPerMinute, 0, nil)
@@ -72,8 +78,18 @@ func New(cfg Config, st store.Store) (*Server, error) {
 	s.metrics.connections.Set(0)
 	s.startDeliveryWebhook()
 	s.startContactWebhook()
+	if err := s.cluster.start(); err != nil {
+		s.cancel()
+		s.wg.Wait()
+		s.leases.Close()
+		return nil, err
+	}
 	s.wg.Add(1)
 	go s.sweepLoop()
+	if !s.cluster.solo || cfg.SharedStore { // a bus or a store that can be lost (health.go)
+		s.wg.Add(1)
+		go s.healthLoop()
+	}
 	return s, nil
 }
 
@@ -95,6 +111,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		go c.ws.Close(transport.CloseGoingAway, "server shutting down")
 	}
 	err := waitCtx(ctx, &s.connWG)
+	if cerr := s.cluster.close(ctx); err == nil && cerr != nil { // goodbye to the other nodes
+		err = fmt.Errorf("close bus: %w", cerr)
+	}
 	s.cancel() // stops the sweeper and pending verdict round trips
 	if werr := waitCtx(ctx, &s.wg); err == nil {
 		err = werr
@@ -128,10 +147,16 @@ func waitCtx(ctx context.Context, wg *sync.WaitGroup) error {
 	}
 }
 
-// serveWS upgrades the request and runs the connection until it ends.
+// serveWS upgrades the request and hands the socket to the transport, which serves it
+// without holding a goroutine while it is idle; disconnect runs once it has ended.
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	if s.closing.Load() {
 		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	if reason := s.refusalReason(); reason != "" { // store or bus lost (health.go)
+		s.log.Debug("websocket refused", "remote", r.RemoteAddr, "reason", reason)
+		http.Error(w, reason, http.StatusServiceUnavailable)
 		return
 	}
 	if !s.originAllowed(r) {
@@ -143,7 +168,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		s.log.Debug("websocket upgrade failed", "remote", r.RemoteAddr, "err", err)
 		return
 	}
-	c := &Conn{id: uuid.NewString(), srv: s, ws: ws, started: time.Now(), remoteIP: remoteIP(r)}
+	c := &Conn{id: s.newConnID(), srv: s, ws: ws, started: time.Now(), remoteIP: remoteIP(r)}
 	c.peer = rpc.NewPeer(ws, connHandler{c}, rpc.Options{
 		Role: rpc.RoleServer, Logger: s.log.With("conn", c.id), IDPrefix: "srv-" + c.id[:8],
 		CallTimeout: -1, OnMalformed: func(int) { s.metrics.malformed.Inc() },
@@ -152,21 +177,28 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		_ = ws.Close(transport.CloseGoingAway, "server shutting down")
 		return
 	}
-	defer s.connWG.Done()
 	s.metrics.connections.Inc()
 	authDeadline := time.AfterFunc(s.cfg.AuthTimeout, func() {
 		if !c.Authenticated() {
 			c.closePolicy("authentication timeout")
 		}
 	})
-	defer authDeadline.Stop()
 	ctx, cancel := context.WithCancel(s.ctx)
-	info := ws.Serve(ctx, func(msg []byte) {
+	ended := func(info transport.CloseInfo) {
+		authDeadline.Stop()
+		cancel()
+		s.disconnect(c, info)
+		s.connWG.Done() // Shutdown waits for this: the connection is torn down
+	}
+	// The handler returns at once, releasing the request and net/http's buffers; the
+	// transport reads the socket only when it is readable and runs ended when it closes.
+	if !ws.Start(func(msg []byte) {
 		s.metrics.framesIn.Inc()
 		c.peer.HandleFrame(ctx, msg)
-	})
-	cancel()
-	s.disconnect(c, info)
+	}, ended) {
+		<-ws.Done() // started already: cannot happen for a Conn fresh from Upgrade
+		ended(ws.CloseInfo())
+	}
 }
 
 // disconnect runs the cleanup of REFERENCE 3.3 once the socket has ended.

@@ -15,7 +15,7 @@ func (e *Engine) Connected(agentID protocol.AgentID, connID string) {
 	e.conns[connID] = &conn{agentID: agentID}
 	a := e.agents[agentID]
 	if a == nil {
-		a = &agent{status: protocol.PresenceStatusOffline}
+		a = &agent{status: protocol.PresenceStatusOffline, local: protocol.PresenceStatusOffline}
 		e.agents[agentID] = a
 	}
 	a.live++

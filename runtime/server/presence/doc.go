@@ -16,6 +16,13 @@
 // ids of the connections subscribed to that agent at the moment of the
 // change; the server turns that into presence/changed notifications.
 //
+// In a cluster each node runs an Engine over its own connections and is told
+// what the other nodes report (SetRemote, ReplaceRemote, DropNode): an agent
+// is offline only when no node holds a connection of it, working when any
+// node has it working. NewWithLocal adds a LocalFunc that receives the
+// changes of this node's own contribution (what it must tell the others),
+// and Snapshot delivers that contribution whole, in order with those changes.
+//
 // The state is process-local and lost on restart; agents repopulate it by
 // reconnecting. The Engine starts no goroutines.
 package presence

@@ -5,11 +5,21 @@ import "github.com/moltzap/moltzap-go/generated/protocol"
 // maxSpare bounds the capacity of the recycled event buffer.
 const maxSpare = 256
 
-// event is one queued status change.
+// Kinds of queued events.
+const (
+	eventChange   = iota // the aggregated status changed: emit
+	eventLocal           // this node's contribution changed: local
+	eventSnapshot        // a Snapshot call: snapshot(statuses)
+)
+
+// event is one queued status change or snapshot.
 type event struct {
-	agentID protocol.AgentID
-	status  protocol.PresenceStatus
-	subs    []string
+	kind     int
+	agentID  protocol.AgentID
+	status   protocol.PresenceStatus
+	subs     []string
+	snapshot func(map[protocol.AgentID]protocol.PresenceStatus)
+	statuses map[protocol.AgentID]protocol.PresenceStatus
 }
 
 // unlockAndFlush releases e.mu, first delivering the queued events unless
@@ -46,6 +56,13 @@ func (e *Engine) deliver(batch []event) {
 	e.mu.Unlock()
 	defer e.mu.Lock()
 	for _, ev := range batch {
-		e.emit(ev.agentID, ev.status, ev.subs)
+		switch ev.kind {
+		case eventLocal:
+			e.local(ev.agentID, ev.status)
+		case eventSnapshot:
+			ev.snapshot(ev.statuses)
+		default:
+			e.emit(ev.agentID, ev.status, ev.subs)
+		}
 	}
 }

@@ -13,4 +13,10 @@
 // 2×buckets) calls it scans the map once and deletes the full buckets (an
 // amortised O(1) per call), and shrinks the map when most of it is gone.
 // Callers may also run Sweep from a ticker of their own.
+//
+// In a cluster a key's events are admitted on several nodes: Track records what
+// Allow admitted, TakeUsage hands it out for the other nodes, and Charge takes
+// what they admitted out of the local bucket (which may then run into debt by
+// at most one burst). The accuracy is the usage exchange's delay: see
+// docs/cluster.md.
 package ratelimit

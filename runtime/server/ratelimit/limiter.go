@@ -26,6 +26,9 @@ type Limiter struct {
 	calls, sweepAt int
 	// peak is the largest size of buckets since it was last rebuilt.
 	peak int
+	// usage counts the events Allow admitted per key since the last TakeUsage, while
+	// tracking (nil otherwise).
+	usage map[string]int
 }
 
 // bucket is the state of one key: the theoretical arrival time of its next
@@ -93,6 +96,9 @@ func (l *Limiter) Allow(key string) (ok bool, retryAfter time.Duration) {
 		return false, time.Duration(excess)
 	}
 	b.tat = next
+	if l.usage != nil {
+		l.usage[key]++
+	}
 	l.mu.Unlock()
 	return true, 0
 }
