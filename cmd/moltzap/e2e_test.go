@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -77,7 +78,10 @@ func buildBinary(t *testing.T) string {
 // command builds an invocation with --server, the test's configuration directory and no
 // MOLTZAP_SERVER / MOLTZAP_PROFILE from the outer environment.
 func (e *e2e) command(ctx context.Context, args ...string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, e.bin, append([]string{"--server", e.server}, args...)...)
+	if !slices.Contains(args, "--server") { // a test naming its own servers gets only those
+		args = append([]string{"--server", e.server}, args...)
+	}
+	cmd := exec.CommandContext(ctx, e.bin, args...)
 	var env []string
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "MOLTZAP_") {

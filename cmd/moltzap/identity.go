@@ -69,7 +69,8 @@ Without it, claim the agent afterwards with 'moltzap claim --owner USER_UUID'.`,
 			if err != nil {
 				return fmt.Errorf("register %q on %s: %w", name, a.server, httpFailure(err))
 			}
-			p := profile.Profile{Server: a.server, AgentID: reg.AgentID, Name: name, APIKey: reg.APIKey,
+			// Every --server is kept: later commands of the profile fail over across them.
+			p := profile.Profile{Server: strings.Join(a.servers, ","), AgentID: reg.AgentID, Name: name, APIKey: reg.APIKey,
 				ClaimToken: reg.ClaimToken, OwnerUserID: strings.ToLower(owner)}
 			if err := st.Put(a.profileName, p, force); err != nil {
 				return fmt.Errorf("agent %s (%s) was registered but profile %q could not be saved: %w; its API key is %s",

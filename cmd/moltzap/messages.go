@@ -188,7 +188,11 @@ or until --timeout elapses: exit 0, except with --count when fewer notifications
 messages missed meanwhile are recovered: every message is printed once, in order, and a
 line on standard error says how many were recovered. When the server refuses the key on
 reconnecting (it was rotated, or the agent deleted) listen stops with exit 1. A line on
-standard error says when listening has started.`,
+standard error says when listening has started.
+
+With several servers (--server given more than once, or a comma list) listen connects to
+the first that answers and, when its node goes away, fails over to the next one (round-robin
+with backoff) and recovers what it missed there.`,
 		Example: "  moltzap --profile bob listen\n  moltzap --profile bob listen --json --count 1 --timeout 30s",
 		Args:    noArgs,
 		RunE: runE(func(cmd *cobra.Command, _ []string) error {
@@ -395,7 +399,12 @@ func (a *app) listen(ctx context.Context, count int, timeout time.Duration) erro
 		gate.disconnected()
 		onDisconnect(ci)
 	}
-	opts.OnReconnect = func(protocol.HelloOk) { gate.reconnected() } // the notice follows the catch-up
+	opts.OnReconnect = func(protocol.HelloOk) {
+		if len(s.servers) > 1 {
+			s.reconnectedNotice() // which node; the catch-up notice follows
+		}
+		gate.reconnected()
+	}
 	opts.Logger = slog.New(authWatch{refused: refused})
 	c, err := client.Dial(ctx, opts)
 	if err != nil {
@@ -435,7 +444,7 @@ func (a *app) listen(ctx context.Context, count int, timeout time.Duration) erro
 			}
 			return nil
 		case err := <-refused:
-			return &hintError{err: fmt.Errorf("reconnect to %s refused: %w", s.server, err),
+			return &hintError{err: fmt.Errorf("reconnect to %s refused: %w", strings.Join(s.servers, ", "), err),
 				hint: fmt.Sprintf("the server no longer accepts the API key of profile %q (agent %s): its key was rotated or the agent deleted; register again with --force",
 					a.profileName, s.p.Name)}
 		case <-s.Done():

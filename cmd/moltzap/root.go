@@ -33,8 +33,9 @@ const (
 type app struct {
 	stdout, stderr io.Writer
 
-	server      string // --server / MOLTZAP_SERVER / the profile's server / default
-	serverSet   bool   // given by flag or environment (wins over the profile's server)
+	servers     []string // --server (repeatable, comma lists) / MOLTZAP_SERVER (a comma list) / default
+	server      string   // the first of servers (the one register, claim, bench and observe use)
+	serverSet   bool     // given by flag or environment (wins over the profile's server)
 	profileName string
 	json        bool
 }
@@ -104,7 +105,8 @@ interruption), 2 usage error.`,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &exitError{code: exitUsage, err: err} })
 	pf := root.PersistentFlags()
-	pf.StringVar(&a.server, "server", defaultServer, "server URL, http(s)://host:port or ws(s)://host:port/ws (env "+envServer+"; when neither is set, the server the profile was registered on)")
+	pf.StringSliceVar(&a.servers, "server", []string{defaultServer}, "server URL, http(s)://host:port or ws(s)://host:port/ws; repeat it or give a comma list for the nodes of a cluster: "+
+		"connections fail over to the next one (env "+envServer+"; when neither is set, the server the profile was registered on)")
 	pf.StringVar(&a.profileName, "profile", defaultProfile, "profile name (env "+envProfile+")")
 	pf.BoolVar(&a.json, "json", false, "machine-readable JSON output")
 	_ = root.RegisterFlagCompletionFunc("profile", completeProfiles)
@@ -142,24 +144,46 @@ func (a *app) applyGlobals(cmd *cobra.Command) error {
 	if f := fs.Lookup("server"); f != nil && f.Changed {
 		a.serverSet = true
 	} else if v, ok := os.LookupEnv(envServer); ok && v != "" {
-		a.server, a.serverSet = v, true
+		a.servers, a.serverSet = splitServers(v), true
 	}
+	a.servers = splitServers(a.servers...)
 	if f := fs.Lookup("profile"); f == nil || !f.Changed {
 		if v, ok := os.LookupEnv(envProfile); ok && v != "" {
 			a.profileName = v
 		}
 	}
-	if err := checkServerURL(a.server); err != nil {
-		src := "--server"
-		if f := fs.Lookup("server"); f == nil || !f.Changed {
-			src = envServer
-		}
-		return usagef("%s %q: %v", src, a.server, err)
+	src := "--server"
+	if f := fs.Lookup("server"); f == nil || !f.Changed {
+		src = envServer
 	}
+	if len(a.servers) == 0 {
+		return usagef("%s: no server URL given", src)
+	}
+	for _, u := range a.servers {
+		if err := checkServerURL(u); err != nil {
+			return usagef("%s %q: %v", src, u, err)
+		}
+	}
+	a.server = a.servers[0]
 	if !profile.ValidName(a.profileName) {
 		return usagef("--profile %q: want 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit", a.profileName)
 	}
 	return nil
+}
+
+// splitServers flattens comma lists of server URLs, dropping empty entries and repeats.
+func splitServers(values ...string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, v := range values {
+		for _, u := range strings.Split(v, ",") {
+			if u = strings.TrimSpace(u); u != "" && !seen[u] {
+				seen[u] = true
+				out = append(out, u)
+			}
+		}
+	}
+	return out
 }
 
 // checkServerURL accepts http(s)://host[:port][/] and ws(s)://host[:port]/ws.
@@ -220,13 +244,21 @@ func (a *app) loadProfile() (profile.Profile, error) {
 	return p, err
 }
 
-// serverFor is the server to talk to for profile p: --server or MOLTZAP_SERVER when given,
-// else the server p was registered on.
-func (a *app) serverFor(p profile.Profile) string {
+// serversFor are the servers to talk to for profile p, in the order to try them: --server
+// or MOLTZAP_SERVER when given, else the server (or comma list) p was registered on.
+func (a *app) serversFor(p profile.Profile) []string {
 	if a.serverSet || p.Server == "" {
-		return a.server
+		return a.servers
 	}
-	return p.Server
+	if list := splitServers(p.Server); len(list) > 0 {
+		return list
+	}
+	return a.servers
+}
+
+// serverFor is the first of serversFor(p), for the HTTP endpoints.
+func (a *app) serverFor(p profile.Profile) string {
+	return a.serversFor(p)[0]
 }
 
 // completeProfiles completes --profile with the stored profile names.

@@ -20,9 +20,11 @@ type session struct {
 	*client.Client
 	a       *app
 	p       profile.Profile
-	server  string
+	servers []string // the servers to try, in order
+	server  string   // the connected server once connected; before, the list (for messages)
 	names   *nameCache
 	closing atomic.Bool
+	current atomic.Pointer[client.Client] // the client, for the connection callbacks
 }
 
 // dialMode selects the connection behaviour.
@@ -33,9 +35,11 @@ const (
 	streaming                 // listen, tm run: reconnect, report drops on stderr
 )
 
-// options builds the connection options for the profile.
+// options builds the connection options for the profile. A one-shot connection tries the
+// servers in order until one answers; a streaming one also fails over to the next server
+// when its connection drops.
 func (s *session) options(mode dialMode) client.Options {
-	o := client.Options{URL: s.server, AgentKey: s.p.APIKey}
+	o := client.Options{URLs: s.servers, AgentKey: s.p.APIKey}
 	if mode == oneShot {
 		o.Reconnect = client.Backoff{Disabled: true}
 		return o
@@ -46,9 +50,19 @@ func (s *session) options(mode dialMode) client.Options {
 		}
 	}
 	o.OnReconnect = func(protocol.HelloOk) {
-		fmt.Fprintln(s.a.stderr, "moltzap: reconnected")
+		s.reconnectedNotice()
 	}
 	return o
+}
+
+// reconnectedNotice reports a completed reconnect on stderr, naming the server when there
+// are several to choose from.
+func (s *session) reconnectedNotice() {
+	if c := s.current.Load(); c != nil && len(s.servers) > 1 {
+		fmt.Fprintf(s.a.stderr, "moltzap: reconnected to %s\n", c.URL())
+		return
+	}
+	fmt.Fprintln(s.a.stderr, "moltzap: reconnected")
 }
 
 // newSession loads the selected profile; connect or connectTM dial it.
@@ -57,7 +71,8 @@ func (a *app) newSession() (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &session{a: a, p: p, server: a.serverFor(p)}, nil
+	servers := a.serversFor(p)
+	return &session{a: a, p: p, servers: servers, server: strings.Join(servers, ", ")}, nil
 }
 
 // connect opens an agent connection for the selected profile.
@@ -122,6 +137,8 @@ func (s *session) dialError(err error) error {
 
 func (s *session) attach(c *client.Client) {
 	s.Client = c
+	s.current.Store(c)
+	s.server = c.URL()
 	s.names = newNameCache(c)
 	s.names.put(protocol.AgentID(c.AgentID()), s.p.Name)
 	if s.p.AgentID != "" {

@@ -160,10 +160,11 @@ func (e *emitter) client() []byte {
 	f.p("from __future__ import annotations")
 	f.p("")
 	f.p("import asyncio")
-	f.p("from collections.abc import Callable")
+	f.p("from collections.abc import Callable, Sequence")
 	f.p("from dataclasses import dataclass")
 	f.p("from typing import Any, Literal, cast, overload")
 	f.p("")
+	f.p("from . import catchup as _cu")
 	f.p("from . import transport as _rpc")
 	f.p("from . import types as _t")
 	f.p("from .validate import ValidationError")
@@ -353,6 +354,7 @@ func (e *emitter) init() []byte {
 		module string
 		names  []string
 	}{
+		{"catchup", []string{"DEDUP_WINDOW", "CatchUpReport", "SeqCatchUp"}},
 		{"client", []string{"DEFAULT_APP_ID", "MAX_PROTOCOL", "MIN_PROTOCOL", "Claim", "Client", "Event", "Events",
 			"NotificationMethod", "NotificationParams", "Registration", "claim", "decode_notification", "register"}},
 		{"errors", append([]string{"ERRORS", "MoltZapError", "RpcServerError", "error_from_wire"}, e.errorNames()...)},
@@ -442,7 +444,14 @@ func (e *emitter) readme() []byte {
 	b.WriteString("            task_id=moltzap.TaskId(str(uuid.uuid4())), conversation_id=moltzap.ConversationId(str(uuid.uuid4()))))\n")
 	b.WriteString("    except moltzap.NotFoundError as e:\n        print(e.code, e.message)\n    await client.close()\n\nasyncio.run(main())\n```\n\n")
 	b.WriteString("Ids on the wire are strings (`\"c-1\"`); the client sends `minProtocol`/`maxProtocol` = ")
-	fmt.Fprintf(&b, "`%s`.\n\n## Methods\n\n", e.m.Version)
+	fmt.Fprintf(&b, "`%s`.\n\n", e.m.Version)
+	b.WriteString("A cluster: `Client.connect([ws1, ws2], key)` (or `urls=[...]`) tries the URLs in order; a lost\n")
+	b.WriteString("connection reconnects to the next one, round-robin with backoff (`client.url` is the current\n")
+	b.WriteString("one). After every reconnection the client catches up by `seq`: `messages/received` handlers\n")
+	b.WriteString("get the messages missed meanwhile (`messages/list` from the highest seq seen), then the newer\n")
+	b.WriteString("ones, each once and in seq order per conversation; `client.on_catch_up(...)` reports each run,\n")
+	b.WriteString("`client.track(...)` adds a conversation before its first message, `catch_up=False` turns it off.\n\n")
+	b.WriteString("## Methods\n\n")
 	for _, m := range e.m.Methods {
 		if m.Name == "network/connect" {
 			continue

@@ -31,7 +31,7 @@ func Emit(m *gen.Model) (map[string][]byte, error) {
 		return nil, err
 	}
 	out := map[string][]byte{}
-	for _, name := range []string{"validate.py", "transport.py"} {
+	for _, name := range []string{"validate.py", "transport.py", "catchup.py"} {
 		b, err := runtimeFS.ReadFile("runtime/" + name)
 		if err != nil {
 			return nil, fmt.Errorf("python: read runtime %s: %w", name, err)

@@ -29,7 +29,7 @@ func TestEmitCatalog(t *testing.T) {
 	}
 	for _, want := range []string{"pyproject.toml", "README.md", "moltzap/__init__.py", "moltzap/types.py",
 		"moltzap/errors.py", "moltzap/client.py", "moltzap/taskmaster.py", "moltzap/py.typed",
-		"moltzap/validate.py", "moltzap/transport.py"} {
+		"moltzap/validate.py", "moltzap/transport.py", "moltzap/catchup.py"} {
 		if _, ok := files[want]; !ok {
 			t.Errorf("missing %s", want)
 		}

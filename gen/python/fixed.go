@@ -32,44 +32,104 @@ class Client:
     ConnectionLost when the socket closes first. Notifications are delivered to the
     handlers registered with on and to every notifications() iterator. After a lost
     connection the client dials again with exponential backoff and sends network/connect.
+
+    url may be a list (the nodes of a cluster; urls adds more): connect tries them in order
+    and a lost connection reconnects to the next one, round-robin. With catch_up (the
+    default) every messages/received is delivered once and, after a reconnection, the
+    messages missed meanwhile are recovered with messages/list (from the highest seq seen)
+    and delivered before newer ones, in seq order per conversation; see SeqCatchUp.
     """
 
     def __init__(
         self,
-        url: str,
+        url: str | Sequence[str],
         agent_key: str,
         *,
+        urls: Sequence[str] = (),
         min_protocol: str = MIN_PROTOCOL,
         max_protocol: str = MAX_PROTOCOL,
         timeout: float = 10.0,
         reconnect: bool = True,
+        catch_up: bool = True,
     ) -> None:
-        self.conn = _rpc.Connection(url, timeout=timeout, reconnect=reconnect)
+        self.conn = _rpc.Connection(url, urls=urls, timeout=timeout, reconnect=reconnect)
         self.agent_key = agent_key
         self.min_protocol = min_protocol
         self.max_protocol = max_protocol
         self.hello: _t.HelloOk | None = None
         self._handlers: dict[str, list[Callable[[NotificationParams], None]]] = {}
         self._queues: list[asyncio.Queue[Event]] = []
+        self._catch_up_handlers: list[Callable[[_cu.CatchUpReport], None]] = []
+        self._seqs: _cu.SeqCatchUp[_t.TaskId, _t.Message] | None = None
+        self._was_up = False
+        if catch_up:
+            self._seqs = _cu.SeqCatchUp(self._list_since, self._deliver_message, self._report_catch_up)
+            self.conn.on_disconnect(self._seqs.disconnected)
         self.conn.add_listener(self._notify)
         self.conn.on_connect(self._connect)
+        self.conn.on_connect(self._caught_up)
 
     @classmethod
     async def connect(
         cls,
-        url: str,
+        url: str | Sequence[str],
         agent_key: str,
         *,
+        urls: Sequence[str] = (),
         min_protocol: str = MIN_PROTOCOL,
         max_protocol: str = MAX_PROTOCOL,
         timeout: float = 10.0,
         reconnect: bool = True,
+        catch_up: bool = True,
     ) -> Client:
-        """Dial url and authenticate with network/connect; returns the ready client."""
-        c = cls(url, agent_key, min_protocol=min_protocol, max_protocol=max_protocol,
-                timeout=timeout, reconnect=reconnect)
+        """Dial url (the first of the URLs that answers) and authenticate with
+        network/connect; returns the ready client."""
+        c = cls(url, agent_key, urls=urls, min_protocol=min_protocol, max_protocol=max_protocol,
+                timeout=timeout, reconnect=reconnect, catch_up=catch_up)
         await c.conn.open()
         return c
+
+    @property
+    def url(self) -> str:
+        """The URL of the current connection (of the last one while reconnecting)."""
+        return self.conn.url
+
+    def track(self, task_id: _t.TaskId, conversation_id: _t.ConversationId, since_seq: str = "0") -> None:
+        """Make a conversation known to the catch-up, so that a reconnection recovers its
+        messages after since_seq (default "0": all of them) or after the highest seq seen in
+        it. Conversations in which a message was received are tracked already."""
+        if self._seqs is not None:
+            self._seqs.track(task_id, conversation_id, since_seq)
+
+    def on_catch_up(self, handler: Callable[[_cu.CatchUpReport], None]) -> None:
+        """Call handler with the report of each catch-up run after a reconnection."""
+        self._catch_up_handlers.append(handler)
+
+    async def wait_catch_up(self) -> None:
+        """Wait for the catch-up run under way, if any."""
+        if self._seqs is not None:
+            await self._seqs.wait()
+
+    async def _caught_up(self) -> None:
+        if self._seqs is not None and self._was_up:
+            self._seqs.reconnected()
+        self._was_up = True
+
+    async def _list_since(
+        self, task_id: _t.TaskId, conversation_id: str, since_seq: str
+    ) -> tuple[list[_t.Message], bool]:
+        r = await self.messages_list(_t.MessagesListParams(
+            task_id=task_id, conversation_id=_t.ConversationId(conversation_id),
+            since_seq=_t.Seq(since_seq), limit=_t.PageLimit(200)))
+        return r.messages, r.has_more
+
+    def _deliver_message(self, task_id: _t.TaskId, message: _t.Message) -> None:
+        params = _t.MessagesReceivedNotification(task_id=task_id, message=message)
+        self._dispatch(Event("messages/received", params))
+
+    def _report_catch_up(self, report: _cu.CatchUpReport) -> None:
+        for h in list(self._catch_up_handlers):
+            h(report)
 
     async def _connect(self) -> None:
         creds = _t.AgentKeyCredentials(
@@ -100,7 +160,13 @@ class Client:
             return
         if event is None:
             return
-        for h in list(self._handlers.get(method, [])):
+        if self._seqs is not None and isinstance(event.params, _t.MessagesReceivedNotification):
+            self._seqs.live(event.params.task_id, event.params.message)
+            return
+        self._dispatch(event)
+
+    def _dispatch(self, event: Event) -> None:
+        for h in list(self._handlers.get(event.method, [])):
             h(event.params)
         for q in self._queues:
             q.put_nowait(event)

@@ -153,6 +153,10 @@ func (e *emitter) client(p *printer) {
 	p.line("// client.on(\"messages/received\", p => ...) subscribes to a notification.")
 	p.line("")
 	p.line(`import { type ConnectionOptions, RpcConnection } from "./runtime/rpc.js";`)
+	cu := e.catchUpSpec()
+	if cu != nil {
+		p.line(`import { type CatchUpReport, SeqCatchUp } from "./runtime/catchup.js";`)
+	}
 	p.line(`import { errorFromWire } from "./errors.js";`)
 	types := map[string]bool{}
 	funcs := map[string]bool{}
@@ -165,6 +169,9 @@ func (e *emitter) client(p *printer) {
 		funcs["read"+e.names[n.Params]] = true
 	}
 	connect := e.findMethod("network/connect")
+	if cu != nil {
+		types[cu.taskID], types[cu.message] = true, true
+	}
 	if len(types) > 0 {
 		p.f("import type { %s } from \"./types.js\";", strings.Join(sortedNames(types), ", "))
 	}
@@ -210,6 +217,12 @@ func (e *emitter) client(p *printer) {
 	p.line("  readonly maxProtocol?: string;")
 	p.line("  /** Validate params before sending them (default true). */")
 	p.line("  readonly validateParams?: boolean;")
+	if cu != nil {
+		p.doc("  ", "Catch up by seq after a reconnection (default true): "+jsString(cu.notif.Name)+" is delivered once per message and, "+
+			"after a reconnection (to the same node or another), the messages missed meanwhile are recovered with "+cu.list.Name+
+			" and delivered before newer ones (see SeqCatchUp). false delivers the notifications as they arrive.")
+		p.line("  readonly catchUp?: boolean;")
+	}
 	p.line("}")
 	p.line("")
 	p.doc("", "CallOptions are per-call options.")
@@ -218,10 +231,16 @@ func (e *emitter) client(p *printer) {
 	p.line("  readonly timeoutMs?: number;")
 	p.line("}")
 	p.line("")
-	p.doc("", "MoltZapClient is a typed MoltZap client over one WebSocket; it reconnects with backoff and repeats the handshake after each reconnection.")
+	p.doc("", "MoltZapClient is a typed MoltZap client over one WebSocket; it reconnects with backoff (round-robin over the URLs of a cluster) and repeats the handshake after each reconnection.")
 	p.line("export class MoltZapClient {")
 	p.line("  /** The JSON-RPC connection underneath. */")
 	p.line("  readonly rpc: RpcConnection;")
+	if cu != nil {
+		p.f("  /** The catch-up behind %s (undefined with catchUp: false). */", jsString(cu.notif.Name))
+		p.f("  readonly seqs: SeqCatchUp<%s, %s> | undefined;", cu.taskID, cu.message)
+		p.f("  private readonly messageListeners = new Set<(params: %s) => void>();", cu.params)
+		p.line("  private readonly catchUpListeners = new Set<(r: CatchUpReport) => void>();")
+	}
 	if connect != nil {
 		p.f("  /** The server's answer to the last network/connect. */")
 		p.f("  hello: %s | undefined;", e.names[connect.Result])
@@ -237,13 +256,21 @@ func (e *emitter) client(p *printer) {
 		p.f("      this.hello = await this.%s({ ...credential, ...range } as %s);", methodName(connect), e.names[connect.Params])
 		p.line("    };")
 	}
+	if cu != nil {
+		e.catchUpWiring(p, cu)
+	}
 	p.line("  }")
 	p.line("")
-	p.line("  /** connect opens a client: the WebSocket, then the handshake. */")
+	p.line("  /** connect opens a client: the WebSocket, then the handshake (trying the URLs in order). */")
 	p.line("  static async connect(options: ClientOptions): Promise<MoltZapClient> {")
 	p.line("    const c = new MoltZapClient(options);")
 	p.line("    await c.rpc.open();")
 	p.line("    return c;")
+	p.line("  }")
+	p.line("")
+	p.line("  /** url is the WebSocket URL of the current connection (of the last one while reconnecting). */")
+	p.line("  get url(): string {")
+	p.line("    return this.rpc.url;")
 	p.line("  }")
 	p.line("")
 	p.line("  /** close closes the connection for good. */")
@@ -253,6 +280,13 @@ func (e *emitter) client(p *printer) {
 	p.line("")
 	p.line("  /** on subscribes to a notification; it returns the unsubscribe function. Params that fail their validator go to onError. */")
 	p.line("  on<M extends NotificationMethod>(method: M, fn: (params: Notifications[M]) => void): () => void {")
+	if cu != nil {
+		p.f("    if (method === %s) {", jsString(cu.notif.Name))
+		p.f("      const f = fn as (params: %s) => void;", cu.params)
+		p.line("      this.messageListeners.add(f);")
+		p.line("      return () => { this.messageListeners.delete(f); };")
+		p.line("    }")
+	}
 	p.line("    const read = notificationReaders[method] as (n: JNode, p: string) => Notifications[M];")
 	p.line("    return this.rpc.listen(method, (n) => fn(read(n, \"\")));")
 	p.line("  }")
@@ -266,6 +300,9 @@ func (e *emitter) client(p *printer) {
 	p.line("  onReconnect(fn: () => void | Promise<void>): () => void {")
 	p.line("    return this.rpc.onReconnect(fn);")
 	p.line("  }")
+	if cu != nil {
+		e.catchUpMethods(p, cu)
+	}
 	for _, x := range e.m.Methods {
 		p.line("")
 		doc := x.Description
@@ -374,6 +411,7 @@ func (e *emitter) index(p *printer) {
 	p.line(`export * from "./taskmaster.js";`)
 	p.line(`export { registerAgent, claimAgent, type RegisterRequest, type RegisterResponse, type ClaimRequest, type ClaimResponse } from "./runtime/http.js";`)
 	p.line(`export { RpcConnection, type ConnectionOptions, type ReconnectOptions, type WebSocketConstructor, type WireError, type RequestHandler } from "./runtime/rpc.js";`)
+	p.line(`export { SeqCatchUp, DedupWindow, type CatchUpReport, type SeqMessage, type SeqPage } from "./runtime/catchup.js";`)
 	p.line(`export { type JNode, parseJSON, fromValue, toValue } from "./runtime/json.js";`)
 	p.line(`export { isUUID, isDateTime, isURI, parseInteger, codePoints } from "./runtime/check.js";`)
 }
@@ -406,5 +444,113 @@ func (e *emitter) readme() []byte {
 	b.WriteString("  all `extends MoltZapError`; unknown codes give `RpcServerError`.\n")
 	b.WriteString("- A TaskMaster implements every callback of `TaskMasterHandlers` and calls\n")
 	b.WriteString("  `runTaskMaster(client, manifest, handlers)`.\n")
+	b.WriteString("- A cluster: `urls: [\"ws://node1/ws\", \"ws://node2/ws\"]` (with or instead of `url`). `connect`\n")
+	b.WriteString("  tries them in order; a lost connection reconnects to the next one, round-robin with the\n")
+	b.WriteString("  backoff; `client.url` is the current one.\n")
+	if e.catchUpSpec() != nil {
+		b.WriteString("- After every reconnection the client catches up by `seq`: `messages/received` listeners\n")
+		b.WriteString("  get the messages missed meanwhile (`messages/list` from the highest seq seen), then the\n")
+		b.WriteString("  newer ones, each once and in seq order per conversation; `client.onCatchUp(r => ...)`\n")
+		b.WriteString("  reports each run. Conversations with a received message are tracked; `client.track(...)`\n")
+		b.WriteString("  adds others. `catchUp: false` turns it off.\n")
+	}
 	return []byte(b.String())
+}
+
+// catchUpNames are the TypeScript names the seq catch-up wiring uses.
+type catchUpNames struct {
+	notif                   *gen.Notification // messages/received
+	list                    *gen.Method       // messages/list
+	params, message, taskID string
+}
+
+// catchUpSpec returns the names of the catch-up wiring, or nil when the model lacks its
+// parts: the messages/received notification ({taskId, message: {id, conversationId, seq}})
+// and messages/list ({taskId, conversationId, sinceSeq, limit} -> {messages, hasMore}).
+func (e *emitter) catchUpSpec() *catchUpNames {
+	list := e.findMethod("messages/list")
+	var notif *gen.Notification
+	for _, n := range e.m.Notifications {
+		if n.Name == "messages/received" {
+			notif = n
+		}
+	}
+	if list == nil || notif == nil {
+		return nil
+	}
+	task, msg := fieldOf(notif.Params, "taskId"), fieldOf(notif.Params, "message")
+	if task == nil || msg == nil || e.names[task.Type] == "" || e.names[msg.Type] == "" {
+		return nil
+	}
+	need := map[*gen.Type][]string{
+		msg.Type:    {"id", "conversationId", "seq"},
+		list.Params: {"taskId", "conversationId", "sinceSeq", "limit"},
+		list.Result: {"messages", "hasMore"},
+	}
+	for t, names := range need {
+		for _, n := range names {
+			if fieldOf(t, n) == nil {
+				return nil
+			}
+		}
+	}
+	return &catchUpNames{notif: notif, list: list, params: e.names[notif.Params], message: e.names[msg.Type], taskID: e.names[task.Type]}
+}
+
+// fieldOf returns the property name of struct t, or nil.
+func fieldOf(t *gen.Type, name string) *gen.Field {
+	if t == nil || t.Kind != gen.KindStruct {
+		return nil
+	}
+	for _, f := range t.Fields {
+		if f.JSONName == name {
+			return f
+		}
+	}
+	return nil
+}
+
+// catchUpWiring writes the constructor part that routes messages/received through the
+// seq catch-up.
+func (e *emitter) catchUpWiring(p *printer, cu *catchUpNames) {
+	p.line("    if (options.catchUp !== false) {")
+	p.f("      const seqs = new SeqCatchUp<%s, %s>(", cu.taskID, cu.message)
+	p.f("        (taskId, conversationId, sinceSeq) => this.%s({ taskId, conversationId, sinceSeq, limit: 200 }),", methodName(cu.list))
+	p.line("        (taskId, message) => this.emitMessage({ taskId, message }),")
+	p.line("        (r) => { for (const fn of this.catchUpListeners) fn(r); },")
+	p.line("      );")
+	p.line("      this.rpc.onDisconnect(() => seqs.disconnected());")
+	p.line("      this.rpc.onReconnect(() => seqs.reconnected());")
+	p.line("      this.seqs = seqs;")
+	p.line("    }")
+	p.f("    this.rpc.listen(%s, (n) => {", jsString(cu.notif.Name))
+	p.f("      const params = read%s(n, \"\");", cu.params)
+	p.line("      if (this.seqs !== undefined) this.seqs.live(params.taskId, params.message);")
+	p.line("      else this.emitMessage(params);")
+	p.line("    });")
+}
+
+// catchUpMethods writes track, onCatchUp and the message delivery.
+func (e *emitter) catchUpMethods(p *printer, cu *catchUpNames) {
+	p.line("")
+	p.line("  /**")
+	p.line("   * track makes a conversation known to the catch-up, so that a reconnection recovers its")
+	p.line("   * messages after sinceSeq (default \"0\": all of them) or after the highest seq seen in it.")
+	p.line("   * Conversations in which a message was received are tracked already.")
+	p.line("   */")
+	p.f("  track(taskId: %s, conversationId: %s[\"conversationId\"], sinceSeq?: string): void {", cu.taskID, cu.message)
+	p.line("    this.seqs?.track(taskId, conversationId, sinceSeq);")
+	p.line("  }")
+	p.line("")
+	p.line("  /** onCatchUp subscribes to the report of each catch-up run after a reconnection. */")
+	p.line("  onCatchUp(fn: (r: CatchUpReport) => void): () => void {")
+	p.line("    this.catchUpListeners.add(fn);")
+	p.line("    return () => { this.catchUpListeners.delete(fn); };")
+	p.line("  }")
+	p.line("")
+	p.f("  private emitMessage(params: %s): void {", cu.params)
+	p.line("    for (const fn of this.messageListeners) {")
+	p.line("      try { fn(params); } catch (err) { this.rpc.reportError(err); }")
+	p.line("    }")
+	p.line("  }")
 }

@@ -50,7 +50,7 @@ func TestFilesAndHeaders(t *testing.T) {
 	t.Parallel()
 	want := []string{"package.json", "tsconfig.json", "README.md", "src/types.ts", "src/validate.ts",
 		"src/client.ts", "src/errors.ts", "src/taskmaster.ts", "src/index.ts", "src/runtime/json.ts",
-		"src/runtime/check.ts", "src/runtime/rpc.ts", "src/runtime/errors.ts", "src/runtime/http.ts"}
+		"src/runtime/check.ts", "src/runtime/rpc.ts", "src/runtime/errors.ts", "src/runtime/http.ts", "src/runtime/catchup.ts"}
 	for _, dir := range catalogs {
 		files := emit(t, dir)
 		for _, name := range want {
@@ -137,6 +137,10 @@ func TestRealCatalogSpecifics(t *testing.T) {
 			`"messages/received": MessagesReceivedNotification;`,
 			"async messagesSend(params: MessagesSendParams, options?: CallOptions): Promise<MessagesSendResult> {",
 			"minProtocol: options.minProtocol ?? ProtocolVersion",
+			"const seqs = new SeqCatchUp<TaskId, Message>(",
+			"this.messagesList({ taskId, conversationId, sinceSeq, limit: 200 })",
+			"if (this.seqs !== undefined) this.seqs.live(params.taskId, params.message);",
+			"  readonly catchUp?: boolean;",
 		},
 		"src/taskmaster.ts": {
 			"export interface TaskMasterHandlers {",
@@ -189,5 +193,20 @@ func TestWrite(t *testing.T) {
 		if err := os.WriteFile(path, b, 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestCatchUpNeedsItsMethods: a catalog without messages/list and messages/received gets a
+// client without the seq catch-up (and one that still compiles: nothing refers to it).
+func TestCatchUpNeedsItsMethods(t *testing.T) {
+	t.Parallel()
+	client := string(emit(t, "../../testdata/fixtures/full")["src/client.ts"])
+	for _, absent := range []string{"SeqCatchUp", "catchUp", "emitMessage"} {
+		if strings.Contains(client, absent) {
+			t.Errorf("the fixture's client.ts mentions %s", absent)
+		}
+	}
+	if !strings.Contains(client, "get url(): string {") {
+		t.Error("the fixture's client.ts lacks the url getter")
 	}
 }

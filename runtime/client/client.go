@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -21,7 +22,7 @@ type Client struct {
 	*protocol.Client
 
 	opts    Options
-	wsURL   string
+	eps     []endpoint // the servers, in the order they are tried
 	log     *slog.Logger
 	handler *inbound
 	notes   *noteQueue
@@ -49,13 +50,16 @@ type Client struct {
 	state  State
 	sess   *session // the connection calls go through; nil unless Connected
 	hello  protocol.HelloOk
+	cur    int // index in eps of the current (or last) connection
 	closed bool
 }
 
-// Dial opens a connection and authenticates it with network/connect. The initial connect
-// is not retried: any failure is returned (a rejected credential as
-// protocol.UnauthorizedError, a protocol range the server is outside of as
-// protocol.ProtocolMismatchError). ctx bounds the dial and the handshake only.
+// Dial opens a connection and authenticates it with network/connect. With several URLs
+// (Options.URL, Options.URLs) they are tried once each, in order, until one connects; a
+// rejected credential (protocol.UnauthorizedError) or a protocol range the server is outside
+// of (protocol.ProtocolMismatchError) ends the attempt at once, as the nodes of one cluster
+// share them. There is no retry beyond that: the failure is returned (with several URLs, the
+// error of every URL tried). ctx bounds the dials and the handshake only.
 func Dial(ctx context.Context, opts Options) (*Client, error) {
 	return dial(ctx, opts, nil, nil)
 }
@@ -63,13 +67,13 @@ func Dial(ctx context.Context, opts Options) (*Client, error) {
 // dial builds a client with an optional callback dispatcher and connect hook, connects
 // it and starts its connection supervisor.
 func dial(ctx context.Context, opts Options, dispatch dispatchFunc, onConnect func(context.Context, *protocol.Client) error) (*Client, error) {
-	ws, err := opts.normalize()
+	eps, err := opts.normalize()
 	if err != nil {
 		return nil, err
 	}
 	c := &Client{
 		opts:      opts,
-		wsURL:     ws,
+		eps:       eps,
 		log:       opts.Logger,
 		onConnect: onConnect,
 		done:      make(chan struct{}),
@@ -82,13 +86,37 @@ func dial(ctx context.Context, opts Options, dispatch dispatchFunc, onConnect fu
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	go c.notes.run(c.subs.deliver)
 
-	s, _, err := c.establish(ctx)
+	s, err := c.connectFirst(ctx)
 	if err != nil {
 		_ = c.Close()
 		return nil, err
 	}
 	go c.supervise(s)
 	return c, nil
+}
+
+// connectFirst establishes the first connection, trying the endpoints in order.
+func (c *Client) connectFirst(ctx context.Context) (*session, error) {
+	var errs []error
+	for i, ep := range c.eps {
+		s, _, err := c.establish(ctx, i)
+		if err == nil {
+			return s, nil
+		}
+		if len(c.eps) == 1 {
+			return nil, err
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", ep.url, err))
+		if sharedVerdict(err) || ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, fmt.Errorf("moltzap: connect: %w", errors.Join(errs...))
+}
+
+// sharedVerdict reports whether err is a refusal every node of a cluster would repeat.
+func sharedVerdict(err error) bool {
+	return errors.As(err, &protocol.UnauthorizedError{}) || errors.As(err, &protocol.ProtocolMismatchError{})
 }
 
 // Invoke sends one request through the current connection and returns its raw result.
@@ -103,6 +131,14 @@ func (c *Client) Invoke(ctx context.Context, method string, params any) (json.Ra
 		return nil, fmt.Errorf("moltzap: %s: %w", method, ErrNotConnected)
 	}
 	return s.Invoke(ctx, method, params)
+}
+
+// URL returns the server URL (as given in the options) of the current connection, or of
+// the last one while reconnecting or after Close.
+func (c *Client) URL() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.eps[c.cur].url
 }
 
 // Hello returns the HelloOk of the current connection (of the last one while

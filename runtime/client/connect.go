@@ -7,11 +7,11 @@ import (
 	"github.com/moltzap/moltzap-go/generated/protocol"
 )
 
-// establish opens a connection, authenticates it, restores the per-connection server state
-// (TaskMaster apps, presence watch set) and publishes it as the client's connection.
-// On failure the socket is closed and nothing is published.
-func (c *Client) establish(ctx context.Context) (*session, protocol.HelloOk, error) {
-	s, err := c.openSession(ctx)
+// establish opens a connection to endpoint idx, authenticates it, restores the
+// per-connection server state (TaskMaster apps, presence watch set) and publishes it as the
+// client's connection. On failure the socket is closed and nothing is published.
+func (c *Client) establish(ctx context.Context, idx int) (*session, protocol.HelloOk, error) {
+	s, err := c.openSession(ctx, c.eps[idx].ws)
 	if err != nil {
 		return nil, protocol.HelloOk{}, err
 	}
@@ -50,6 +50,7 @@ func (c *Client) establish(ctx context.Context) (*session, protocol.HelloOk, err
 	}
 	c.sess = s
 	c.hello = hello
+	c.cur = idx
 	c.state = Connected
 	c.mu.Unlock()
 	return s, hello, nil

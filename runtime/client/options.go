@@ -24,13 +24,18 @@ const (
 	DefaultBackoffJitter = 0.2
 )
 
-// Options configure a connection. URL accepts http(s)://host:port (then /ws is used),
-// or ws(s)://host:port/ws.
+// Options configure a connection. URL (and each of URLs) accepts http(s)://host:port (then
+// /ws is used), or ws(s)://host:port/ws.
 type Options struct {
 	// URL of the server: http(s)://host:port[/prefix] (the WebSocket endpoint is then
 	// <prefix>/ws on the matching ws(s) scheme) or the ws(s):// URL of the endpoint itself
 	// (/ws is used when it has no path).
 	URL string
+	// URLs are the nodes of a cluster, in the same forms as URL: Dial tries them in order
+	// (after URL, when both are set; a repeated URL is tried once) until one connects, and
+	// a client that loses its connection reconnects to the next one, round-robin with the
+	// Reconnect backoff. At least one of URL and URLs must be given.
+	URLs []string
 	// AgentKey is the agent API key; exactly one of AgentKey and SessionToken must be set.
 	AgentKey string
 	// SessionToken is a session token checked by the server's session validator.
@@ -96,14 +101,19 @@ func (b Backoff) withDefaults() Backoff {
 // errBadOptions is wrapped by every option validation error.
 var errBadOptions = errors.New("moltzap: invalid client options")
 
-// normalize validates o, fills its defaults and returns the WebSocket URL to dial.
-func (o *Options) normalize() (string, error) {
+// endpoint is one server URL as given and the WebSocket URL dialled for it.
+type endpoint struct {
+	url, ws string
+}
+
+// normalize validates o, fills its defaults and returns the endpoints to dial, in order.
+func (o *Options) normalize() ([]endpoint, error) {
 	if (o.AgentKey == "") == (o.SessionToken == "") {
-		return "", fmt.Errorf("%w: exactly one of AgentKey and SessionToken must be set", errBadOptions)
+		return nil, fmt.Errorf("%w: exactly one of AgentKey and SessionToken must be set", errBadOptions)
 	}
-	ws, err := websocketURL(o.URL)
+	eps, err := endpoints(o.URL, o.URLs)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if o.MinProtocol == "" {
 		o.MinProtocol = protocol.ProtocolVersion
@@ -118,7 +128,31 @@ func (o *Options) normalize() (string, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return ws, nil
+	return eps, nil
+}
+
+// endpoints resolves URL and URLs into the distinct endpoints to dial, URL first.
+func endpoints(first string, rest []string) ([]endpoint, error) {
+	all := rest
+	if first != "" {
+		all = append([]string{first}, rest...)
+	}
+	if len(all) == 0 {
+		return nil, fmt.Errorf("%w: URL is empty", errBadOptions)
+	}
+	out := make([]endpoint, 0, len(all))
+	seen := make(map[string]bool, len(all))
+	for _, u := range all {
+		ws, err := websocketURL(u)
+		if err != nil {
+			return nil, err
+		}
+		if !seen[ws] {
+			seen[ws] = true
+			out = append(out, endpoint{url: u, ws: ws})
+		}
+	}
+	return out, nil
 }
 
 // credentials returns the network/connect params.

@@ -78,3 +78,29 @@ func TestBackoffDelay(t *testing.T) {
 		t.Errorf("negative jitter = %v", nj.Jitter)
 	}
 }
+
+func TestEndpoints(t *testing.T) {
+	eps, err := endpoints("http://a:1", []string{"ws://b:2/ws", "http://a:1/", "https://c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ep := range eps {
+		got = append(got, ep.url+" "+ep.ws)
+	}
+	want := []string{"http://a:1 ws://a:1/ws", "ws://b:2/ws ws://b:2/ws", "https://c wss://c/ws"}
+	if len(got) != len(want) {
+		t.Fatalf("endpoints = %v, want %v (a repeated endpoint once, URL first)", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("endpoints = %v, want %v", got, want)
+		}
+	}
+	if _, err := endpoints("", nil); err == nil {
+		t.Error("no URL at all was accepted")
+	}
+	if _, err := endpoints("", []string{"http://a:1", "ftp://x"}); err == nil {
+		t.Error("a bad URL among URLs was accepted")
+	}
+}

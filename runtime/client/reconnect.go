@@ -32,7 +32,7 @@ func (c *Client) supervise(s *session) {
 			return
 		}
 		info := closeInfoFrom(s.info)
-		c.log.Info("moltzap client: connection lost", "code", info.Code, "reason", info.Reason, "err", s.info.Err)
+		c.log.Info("moltzap client: connection lost", "url", c.URL(), "code", info.Code, "reason", info.Reason, "err", s.info.Err)
 		c.fireDisconnect(info)
 		if disabled {
 			_ = c.Close()
@@ -45,10 +45,16 @@ func (c *Client) supervise(s *session) {
 }
 
 // reconnect retries establish with backoff until it succeeds (and then fires the reconnect
-// callbacks) or Close is called (nil).
+// callbacks) or Close is called (nil). The attempts go round-robin over the endpoints,
+// starting with the one after the connection that was lost; attempt n waits the backoff
+// delay of round n/len(endpoints), so every node is tried before the delay grows.
 func (c *Client) reconnect() *session {
+	c.mu.Lock()
+	last := c.cur
+	c.mu.Unlock()
 	for n := 0; ; n++ {
-		t := time.NewTimer(c.opts.Reconnect.delay(n, rand.Float64()))
+		idx := (last + 1 + n) % len(c.eps)
+		t := time.NewTimer(c.opts.Reconnect.delay(n/len(c.eps), rand.Float64()))
 		select {
 		case <-c.ctx.Done():
 			t.Stop()
@@ -56,17 +62,17 @@ func (c *Client) reconnect() *session {
 		case <-t.C:
 		}
 		ctx, cancel := c.attemptContext()
-		s, hello, err := c.establish(ctx)
+		s, hello, err := c.establish(ctx, idx)
 		cancel()
 		if err == nil {
-			c.log.Info("moltzap client: reconnected", "attempts", n+1)
+			c.log.Info("moltzap client: reconnected", "attempts", n+1, "url", c.eps[idx].url)
 			c.fireReconnect(hello)
 			return s
 		}
 		if c.ctx.Err() != nil {
 			return nil
 		}
-		c.log.Warn("moltzap client: reconnect attempt failed", "attempt", n+1, "err", err)
+		c.log.Warn("moltzap client: reconnect attempt failed", "attempt", n+1, "url", c.eps[idx].url, "err", err)
 	}
 }
 

@@ -21,14 +21,14 @@ type session struct {
 	info  transport.CloseInfo
 }
 
-// openSession dials the WebSocket and starts serving it. The session's lifetime does not
-// depend on ctx, which only bounds the dial.
-func (c *Client) openSession(ctx context.Context) (*session, error) {
+// openSession dials the WebSocket at ws and starts serving it. The session's lifetime does
+// not depend on ctx, which only bounds the dial.
+func (c *Client) openSession(ctx context.Context, ws string) (*session, error) {
 	dctx, cancel := context.WithTimeout(ctx, c.dialTimeout())
 	defer cancel()
-	conn, err := transport.Dial(dctx, c.wsURL, c.opts.Transport)
+	conn, err := transport.Dial(dctx, ws, c.opts.Transport)
 	if err != nil {
-		return nil, fmt.Errorf("moltzap: dial %s: %w", c.wsURL, err)
+		return nil, fmt.Errorf("moltzap: dial %s: %w", ws, err)
 	}
 	s := &session{conn: conn, ended: make(chan struct{})}
 	s.peer = rpc.NewPeer(conn, c.handler, rpc.Options{

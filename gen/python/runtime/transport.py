@@ -1,5 +1,6 @@
 """The JSON-RPC 2.0 connection under the generated Client: string ids, per-call timeouts,
-notifications, server-to-client callbacks and reconnection with backoff."""
+notifications, server-to-client callbacks and reconnection with backoff, round-robin over the
+nodes of a cluster when several URLs are given."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import itertools
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,14 @@ def _connection_closed() -> type[Exception]:
     from websockets.exceptions import ConnectionClosed
 
     return ConnectionClosed
+
+
+def _transient(exc: BaseException) -> bool:
+    """Whether exc may be one node's trouble (another node may answer): a failed dial,
+    handshake or socket, as opposed to an error answer of the server."""
+    from websockets.exceptions import WebSocketException
+
+    return isinstance(exc, (OSError, asyncio.TimeoutError, WebSocketException))
 
 Callback = Callable[[str, object], Awaitable[object]]
 """Answers a server request (method, params) with a JSON value, or raises a MoltZapError."""
@@ -50,46 +59,82 @@ class Connection:
     """One WebSocket session speaking JSON-RPC 2.0 with a MoltZap server.
 
     Calls get string ids ("c-1", "c-2", ...): the server answers a numeric id with -32600
-    and id null. connect_params is sent as network/connect after every (re)connection.
+    and id null. The on_connect hooks (network/connect first) run after every
+    (re)connection. url may be one URL or several (the nodes of a cluster; urls adds more,
+    a repeated URL counts once): open tries them in order, and a lost connection reconnects
+    to the next one, round-robin, the backoff doubling per round over all of them.
     """
 
     def __init__(
         self,
-        url: str,
+        url: str | Sequence[str],
         *,
+        urls: Sequence[str] = (),
         timeout: float = 10.0,
         reconnect: bool = True,
         backoff: tuple[float, float] = (0.1, 5.0),
     ) -> None:
-        self.url = url
+        given = [url] if isinstance(url, str) else list(url)
+        self.urls: list[str] = list(dict.fromkeys([*given, *urls]))
+        if not self.urls:
+            raise ValueError("moltzap: give at least one URL")
         self.timeout = timeout
         self.reconnect = reconnect
         self.backoff = backoff
+        self._current = 0
         self._ids = itertools.count(1)
-        self._pending: dict[str, asyncio.Future[object]] = {}
+        self._pending: dict[str, tuple[WebSocketClientProtocol, asyncio.Future[object]]] = {}
         self._ws: WebSocketClientProtocol | None = None
+        self._established: WebSocketClientProtocol | None = None  # _ws once its hooks ran
         self._reader: asyncio.Task[None] | None = None
         self._listeners: list[Listener] = []
         self._callback: Callback | None = None
         self._on_connect: list[Callable[[], Awaitable[None]]] = []
+        self._on_disconnect: list[Callable[[], None]] = []
         self._closed = False
         self._up = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
 
-    async def _open(self) -> None:
+    @property
+    def url(self) -> str:
+        """The URL of the current connection (of the last one while reconnecting)."""
+        return self.urls[self._current]
+
+    async def _open(self, idx: int) -> None:
         try:
             from websockets.legacy.client import connect
         except ImportError as e:
             raise ImportError("moltzap: the client needs the websockets package (>= 10.4)") from e
-        self._ws = await connect(self.url, max_size=None)
-        self._reader = asyncio.create_task(self._read(self._ws))
-        for hook in self._on_connect:
-            await hook()
+        ws = await connect(self.urls[idx], max_size=None)
+        self._ws = ws
+        self._reader = asyncio.create_task(self._read(ws))
+        try:
+            for hook in self._on_connect:
+                await hook()
+        except BaseException:
+            self._ws = None  # abandoned: its end does not start a reconnection
+            await ws.close()
+            raise
+        if self._ws is not ws:
+            raise ConnectionLost("connection closed during the handshake")
+        self._current = idx
+        self._established = ws
         self._up.set()
 
     async def open(self) -> None:
-        """Dial the server and run the on_connect hooks (network/connect first)."""
-        await self._open()
+        """Dial the servers in order until one connects and runs the on_connect hooks
+        (network/connect first). An error answer of the server (a refused credential) ends
+        the attempt at once; every node would give it."""
+        failures: list[str] = []
+        for idx, u in enumerate(self.urls):
+            try:
+                await self._open(idx)
+                return
+            except Exception as e:
+                if len(self.urls) == 1 or not _transient(e):
+                    raise
+                failures.append(f"{u}: {e}")
+        raise ConnectionLost("no server answered: " + "; ".join(failures))
 
     async def close(self) -> None:
         """Close the connection; waiting calls fail with ConnectionLost."""
@@ -114,6 +159,10 @@ class Connection:
         """Run hook after every (re)connection, in order of registration."""
         self._on_connect.append(hook)
 
+    def on_disconnect(self, hook: Callable[[], None]) -> None:
+        """Call hook when the established connection is lost, before reconnecting."""
+        self._on_disconnect.append(hook)
+
     async def call_raw(self, method: str, params: object, timeout: float | None = None) -> object:
         """Send a request and return its result, or raise the error the server answered."""
         ws = self._ws
@@ -121,7 +170,7 @@ class Connection:
             raise ConnectionLost("not connected")
         rid = f"c-{next(self._ids)}"
         fut: asyncio.Future[object] = asyncio.get_running_loop().create_future()
-        self._pending[rid] = fut
+        self._pending[rid] = (ws, fut)
         frame = {"jsonrpc": "2.0", "id": rid, "method": method, "params": params}
         try:
             await ws.send(_codec.dumps(frame))
@@ -138,27 +187,38 @@ class Connection:
         except _connection_closed():
             pass
         finally:
-            self._up.clear()
-            for fut in self._pending.values():
-                if not fut.done():
-                    fut.set_exception(ConnectionLost("connection closed"))
-            self._pending.clear()
-            if not self._closed and self.reconnect:
-                task = asyncio.create_task(self._redial())
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+            for rid, (owner, fut) in list(self._pending.items()):
+                if owner is ws:
+                    del self._pending[rid]
+                    if not fut.done():
+                        fut.set_exception(ConnectionLost("connection closed"))
+            if self._ws is ws:
+                self._ws = None
+            if self._established is ws:  # the established connection, not an attempt
+                self._established = None
+                self._up.clear()
+                if not self._closed:
+                    for hook in list(self._on_disconnect):
+                        hook()
+                if not self._closed and self.reconnect:
+                    task = asyncio.create_task(self._redial())
+                    self._tasks.add(task)
+                    task.add_done_callback(self._tasks.discard)
 
     async def _redial(self) -> None:
-        delay = self.backoff[0]
+        lost, n = self._current, len(self.urls)
+        attempt = 0
         while not self._closed:
-            await asyncio.sleep(delay)
-            try:
-                await self._open()
+            await asyncio.sleep(min(self.backoff[0] * 2 ** (attempt // n), self.backoff[1]))
+            idx = (lost + 1 + attempt) % n  # the URL after the lost one first, then round-robin
+            attempt += 1
+            if self._closed:
                 return
-            except (OSError, _connection_closed(), asyncio.TimeoutError, ConnectionLost):
-                delay = min(delay * 2, self.backoff[1])
-            except Exception:  # a rejected network/connect: try again later as well
-                delay = min(delay * 2, self.backoff[1])
+            try:
+                await self._open(idx)
+                return
+            except Exception:  # a failed dial or a rejected handshake: try the next one later
+                continue
 
     def _frame(self, ws: WebSocketClientProtocol, text: str) -> None:
         try:
@@ -183,9 +243,10 @@ class Connection:
             return
         if not isinstance(rid, str):
             return
-        fut = self._pending.get(rid)
-        if fut is None or fut.done():
+        entry = self._pending.get(rid)
+        if entry is None or entry[0] is not ws or entry[1].done():
             return
+        fut = entry[1]
         err = msg.get("error")
         if err is not None:
             try:

@@ -1,8 +1,9 @@
 // The JSON-RPC 2.0 connection under the generated client: one WebSocket, string request ids
 // ("c-1", "c-2", ...; the server answers a numeric id with -32600 and id null), per-call
 // timeouts, notification listeners, answers to the server's requests (TaskMaster callbacks),
-// and reconnection with exponential backoff. It is model-independent; the generated
-// client.ts wires the typed methods onto it.
+// and reconnection with exponential backoff, round-robin over the nodes of a cluster when
+// several URLs are given. It is model-independent; the generated client.ts wires the typed
+// methods onto it.
 
 import { type JNode, ValidationError, parseJSON } from "./json.js";
 import { ConnectionClosedError, MoltZapError, RpcServerError, TimeoutError } from "./errors.js";
@@ -23,11 +24,15 @@ interface Socket {
   onerror: ((ev: unknown) => void) | null;
 }
 
-/** ReconnectOptions control reconnection after an unexpected close. */
+/**
+ * ReconnectOptions control reconnection after an unexpected close. With several URLs the
+ * attempts go round-robin, starting with the URL after the lost one, and the delay doubles
+ * per round over all of them.
+ */
 export interface ReconnectOptions {
   /** Reconnect at all (default true). */
   readonly enabled?: boolean;
-  /** First delay in milliseconds (default 250); it doubles per failed attempt. */
+  /** First delay in milliseconds (default 250); it doubles per failed round. */
   readonly initialDelayMs?: number;
   /** Largest delay in milliseconds (default 10000). */
   readonly maxDelayMs?: number;
@@ -35,10 +40,16 @@ export interface ReconnectOptions {
   readonly maxAttempts?: number;
 }
 
-/** ConnectionOptions configure an RpcConnection. */
+/** ConnectionOptions configure an RpcConnection: url, urls or both (at least one URL). */
 export interface ConnectionOptions {
   /** The server's WebSocket URL, e.g. ws://127.0.0.1:8080/ws. */
-  readonly url: string;
+  readonly url?: string;
+  /**
+   * The WebSocket URLs of the nodes of a cluster (after url, when both are given; a repeated
+   * URL counts once): open() tries them in order until one answers, and a lost connection
+   * reconnects to the next one.
+   */
+  readonly urls?: readonly string[];
   /** The WebSocket class; default globalThis.WebSocket, else the `ws` package. */
   readonly WebSocket?: WebSocketConstructor;
   /** Default per-call timeout in milliseconds (default 30000). */
@@ -101,17 +112,29 @@ function wireErrorOf(n: JNode): WireError {
   return data === undefined ? { code: c, message: m } : { code: c, message: m, data };
 }
 
+/** transient reports whether err may be a node's own trouble (another node may answer). */
+function transient(err: unknown): boolean {
+  return !(err instanceof MoltZapError) && !(err instanceof ValidationError);
+}
+
 /**
  * RpcConnection is one JSON-RPC peer over a WebSocket. After open() the hook onOpen runs
  * first on every (re)connection (the handshake), then the reconnect listeners.
  */
 export class RpcConnection {
   private ws: Socket | undefined;
+  private readonly endpoints: readonly string[];
+  private current = 0; // index in endpoints of the current (or last) connection
+  private lostIndex = 0; // index in endpoints of the connection last lost
+  private established = false; // a connection completed its handshake and was not lost since
+  private connecting = false; // open() or a reconnect attempt is under way
+  private lostDuring: { code: number; reason: string } | undefined; // a socket end seen while connecting
   private nextId = 0;
   private readonly pending = new Map<string, Pending>();
   private readonly listeners = new Map<string, Set<(params: JNode) => void>>();
   private readonly handlers = new Map<string, RequestHandler>();
   private readonly reconnectListeners = new Set<() => void | Promise<void>>();
+  private readonly disconnectListeners = new Set<(code: number, reason: string) => void>();
   private readonly errorListeners = new Set<(err: unknown) => void>();
   private closed = false;
   private attempts = 0;
@@ -122,34 +145,79 @@ export class RpcConnection {
   /** errorFromWire turns a wire error into an Error (the generated registry). */
   errorFromWire: (w: WireError) => Error = (w) => new RpcServerError(w.code, w.message, w.data);
 
-  constructor(readonly options: ConnectionOptions) {}
-
-  /** open connects the socket and runs onOpen; when either fails the connection is closed. */
-  async open(): Promise<void> {
-    this.closed = false;
-    try {
-      await this.dial();
-      await this.onOpen?.();
-    } catch (err) {
-      this.close();
-      throw err;
-    }
+  constructor(readonly options: ConnectionOptions) {
+    const all = [...(options.url !== undefined ? [options.url] : []), ...(options.urls ?? [])];
+    this.endpoints = [...new Set(all)];
+    if (this.endpoints.length === 0) throw new TypeError("RpcConnection: give url or urls");
   }
 
-  private async dial(): Promise<void> {
+  /** url is the WebSocket URL of the current connection (of the last one while reconnecting). */
+  get url(): string {
+    return this.endpoints[this.current] ?? "";
+  }
+
+  /**
+   * open connects and runs onOpen, trying the URLs in order until one succeeds. An error
+   * answer of the server (a MoltZapError, such as a refused credential) ends the attempt at
+   * once: every node of a cluster would give it. When every URL fails the connection is
+   * closed and the error thrown (with several URLs, a ConnectionClosedError naming each).
+   */
+  async open(): Promise<void> {
+    this.closed = false;
+    this.connecting = true;
+    const failures: string[] = [];
+    let last: unknown;
+    let ok = false;
+    try {
+      for (let i = 0; i < this.endpoints.length && !this.closed && !ok; i++) {
+        try {
+          await this.attempt(i);
+          ok = true;
+        } catch (err) {
+          last = err;
+          failures.push(`${this.endpoints[i] ?? ""}: ${err instanceof Error ? err.message : String(err)}`);
+          if (!transient(err)) break;
+        }
+      }
+    } finally {
+      this.connecting = false;
+    }
+    if (ok) {
+      this.settle();
+      return;
+    }
+    this.close();
+    if (this.endpoints.length === 1 || !transient(last)) throw last;
+    throw new ConnectionClosedError(`open: no server answered (${failures.join("; ")})`);
+  }
+
+  /** attempt connects to endpoint i and runs onOpen; on failure the socket is dropped. */
+  private async attempt(i: number): Promise<void> {
+    try {
+      await this.dial(this.endpoints[i] ?? "");
+      await this.onOpen?.();
+    } catch (err) {
+      this.abandon();
+      throw err;
+    }
+    this.current = i;
+    this.established = true;
+  }
+
+  private async dial(url: string): Promise<void> {
     const Ctor = await socketClass(this.options.WebSocket);
-    const ws = new Ctor(this.options.url) as Socket;
+    const ws = new Ctor(url) as Socket;
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         ws.onopen = ws.onerror = ws.onclose = null;
         try { ws.close(); } catch { /* already closed */ }
-        reject(new ConnectionClosedError(`open ${this.options.url}: timed out`));
+        reject(new ConnectionClosedError(`open ${url}: timed out`));
       }, this.options.openTimeoutMs ?? 10000);
       ws.onopen = () => { clearTimeout(timer); resolve(); };
       ws.onerror = () => undefined;
       ws.onclose = (ev) => {
         clearTimeout(timer);
-        reject(new ConnectionClosedError(`open ${this.options.url}: closed (${ev.code ?? 0})`));
+        reject(new ConnectionClosedError(`open ${url}: closed (${ev.code ?? 0})`));
       };
     });
     this.ws = ws;
@@ -158,10 +226,43 @@ export class RpcConnection {
     ws.onclose = (ev) => this.lost(ws, ev.code ?? 0, ev.reason ?? "");
   }
 
+  /** abandon drops the socket of a failed attempt (its pending calls fail). */
+  private abandon(): void {
+    const ws = this.ws;
+    this.ws = undefined;
+    this.failPending(new ConnectionClosedError("connection closed"));
+    if (ws !== undefined) {
+      ws.onclose = null;
+      try { ws.close(); } catch { /* already closed */ }
+    }
+  }
+
   private lost(ws: Socket, code: number, reason: string): void {
     if (this.ws !== ws) return;
     this.ws = undefined;
     this.failPending(new ConnectionClosedError(`connection closed (${code}${reason !== "" ? " " + reason : ""})`));
+    if (this.connecting) {
+      this.lostDuring = { code, reason }; // the attempt under way sees it (settle)
+      return;
+    }
+    if (this.established) this.dropped(code, reason);
+  }
+
+  /** settle handles a socket lost while an attempt that succeeded was finishing. */
+  private settle(): void {
+    const l = this.lostDuring;
+    this.lostDuring = undefined;
+    if (this.ws === undefined && this.established) this.dropped(l?.code ?? 1006, l?.reason ?? "");
+  }
+
+  /** dropped reports the loss of the established connection and starts reconnecting. */
+  private dropped(code: number, reason: string): void {
+    this.established = false;
+    this.lostIndex = this.current;
+    this.attempts = 0;
+    for (const fn of this.disconnectListeners) {
+      try { fn(code, reason); } catch (err) { this.emitError(err); }
+    }
     if (!this.closed && (this.options.reconnect?.enabled ?? true)) this.scheduleReconnect();
   }
 
@@ -171,7 +272,8 @@ export class RpcConnection {
       this.emitError(new ConnectionClosedError("reconnect: giving up"));
       return;
     }
-    const base = Math.min((r.initialDelayMs ?? 250) * 2 ** this.attempts, r.maxDelayMs ?? 10000);
+    const round = Math.floor(this.attempts / this.endpoints.length);
+    const base = Math.min((r.initialDelayMs ?? 250) * 2 ** round, r.maxDelayMs ?? 10000);
     const delay = base / 2 + Math.random() * (base / 2);
     this.attempts++;
     this.reconnectTimer = setTimeout(() => {
@@ -182,21 +284,26 @@ export class RpcConnection {
 
   private async reconnectOnce(): Promise<void> {
     if (this.closed) return;
+    // The first attempt goes to the URL after the lost one, the next ones round-robin.
+    const i = (this.lostIndex + this.attempts) % this.endpoints.length;
+    this.connecting = true;
+    this.lostDuring = undefined;
     try {
-      await this.dial();
-      await this.onOpen?.();
-      this.attempts = 0;
+      await this.attempt(i);
       for (const fn of this.reconnectListeners) await fn();
     } catch (err) {
+      // A failed dial, handshake or reconnect listener (such as a refused app
+      // registration): drop this socket and try again.
       this.emitError(err);
-      const ws = this.ws;
-      this.ws = undefined;
-      if (ws !== undefined) {
-        ws.onclose = null;
-        try { ws.close(); } catch { /* already closed */ }
-      }
+      this.abandon();
+      this.established = false;
+      this.lostDuring = undefined;
       if (!this.closed) this.scheduleReconnect();
+      return;
+    } finally {
+      this.connecting = false;
     }
+    this.settle();
   }
 
   /** close closes the socket for good: no reconnection, pending calls fail. */
@@ -229,10 +336,21 @@ export class RpcConnection {
     for (const fn of this.errorListeners) fn(err);
   }
 
+  /** reportError hands err to the error listeners (for layers built on the connection). */
+  reportError(err: unknown): void {
+    this.emitError(err);
+  }
+
   /** onError subscribes to connection-level errors (undecodable frames, failed reconnects). */
   onError(fn: (err: unknown) => void): () => void {
     this.errorListeners.add(fn);
     return () => this.errorListeners.delete(fn);
+  }
+
+  /** onDisconnect subscribes to the loss of an established connection (before reconnecting). */
+  onDisconnect(fn: (code: number, reason: string) => void): () => void {
+    this.disconnectListeners.add(fn);
+    return () => this.disconnectListeners.delete(fn);
   }
 
   /** onReconnect subscribes to completed reconnections (after the handshake). */

@@ -2,6 +2,11 @@
 """MoltZap 2026.525.0 for Python: typed, validated protocol types, an asyncio client and the
 TaskMaster side, generated from the protocol's schema."""
 
+from .catchup import (
+    DEDUP_WINDOW as DEDUP_WINDOW,
+    CatchUpReport as CatchUpReport,
+    SeqCatchUp as SeqCatchUp,
+)
 from .client import (
     DEFAULT_APP_ID as DEFAULT_APP_ID,
     MAX_PROTOCOL as MAX_PROTOCOL,
@@ -377,6 +382,9 @@ from .validate import (
 )
 
 __all__ = [
+    "DEDUP_WINDOW",
+    "CatchUpReport",
+    "SeqCatchUp",
     "DEFAULT_APP_ID",
     "MAX_PROTOCOL",
     "MIN_PROTOCOL",

@@ -5,8 +5,9 @@
 // client.on("messages/received", p => ...) subscribes to a notification.
 
 import { type ConnectionOptions, RpcConnection } from "./runtime/rpc.js";
+import { type CatchUpReport, SeqCatchUp } from "./runtime/catchup.js";
 import { errorFromWire } from "./errors.js";
-import type { AgentsListParams, AgentsListResult, AgentsLookupByNameParams, AgentsLookupByNameResult, AgentsLookupParams, AgentsLookupResult, AppsRegisterParams, AppsRegisterResult, ContactAcceptedNotification, ContactRequestNotification, ContactsAcceptParams, ContactsAcceptResult, ContactsAddParams, ContactsAddResult, ContactsByIDParams, ContactsByIDResult, ContactsListParams, ContactsListResult, DispatchReleaseNotification, DispatchRequestParams, DispatchRequestResult, DispatchesConsumedNotification, DispatchesExpiredNotification, DispatchesGetParams, DispatchesGetResult, HelloOk, MessagesListParams, MessagesListResult, MessagesReceivedNotification, MessagesSendParams, MessagesSendResult, NetworkConnectParams, NetworkPingParams, PingResult, PresenceChangedNotification, PresenceSubscribeParams, PresenceSubscribeResult, TaskAddParticipantParams, TaskAddParticipantResult, TaskCloseParams, TaskCloseResult, TaskClosedNotification, TaskConversationArchiveParams, TaskConversationArchiveResult, TaskConversationArchivedNotification, TaskConversationCreateParams, TaskConversationCreateResult, TaskConversationCreatedNotification, TaskConversationListParams, TaskConversationListResult, TaskConversationParticipantsAddParams, TaskConversationParticipantsAddResult, TaskConversationParticipantsAddedNotification, TaskConversationParticipantsRemoveParams, TaskConversationParticipantsRemoveResult, TaskConversationParticipantsRemovedNotification, TaskConversationUnarchiveParams, TaskConversationUnarchiveResult, TaskConversationUnarchivedNotification, TaskCreatedNotification, TaskFailedNotification, TaskLeaveParams, TaskLeaveResult, TaskListParams, TaskListResult, TaskRemoveParticipantParams, TaskRemoveParticipantResult, TaskRequestParams, TaskRequestResult } from "./types.js";
+import type { AgentsListParams, AgentsListResult, AgentsLookupByNameParams, AgentsLookupByNameResult, AgentsLookupParams, AgentsLookupResult, AppsRegisterParams, AppsRegisterResult, ContactAcceptedNotification, ContactRequestNotification, ContactsAcceptParams, ContactsAcceptResult, ContactsAddParams, ContactsAddResult, ContactsByIDParams, ContactsByIDResult, ContactsListParams, ContactsListResult, DispatchReleaseNotification, DispatchRequestParams, DispatchRequestResult, DispatchesConsumedNotification, DispatchesExpiredNotification, DispatchesGetParams, DispatchesGetResult, HelloOk, Message, MessagesListParams, MessagesListResult, MessagesReceivedNotification, MessagesSendParams, MessagesSendResult, NetworkConnectParams, NetworkPingParams, PingResult, PresenceChangedNotification, PresenceSubscribeParams, PresenceSubscribeResult, TaskAddParticipantParams, TaskAddParticipantResult, TaskCloseParams, TaskCloseResult, TaskClosedNotification, TaskConversationArchiveParams, TaskConversationArchiveResult, TaskConversationArchivedNotification, TaskConversationCreateParams, TaskConversationCreateResult, TaskConversationCreatedNotification, TaskConversationListParams, TaskConversationListResult, TaskConversationParticipantsAddParams, TaskConversationParticipantsAddResult, TaskConversationParticipantsAddedNotification, TaskConversationParticipantsRemoveParams, TaskConversationParticipantsRemoveResult, TaskConversationParticipantsRemovedNotification, TaskConversationUnarchiveParams, TaskConversationUnarchiveResult, TaskConversationUnarchivedNotification, TaskCreatedNotification, TaskFailedNotification, TaskId, TaskLeaveParams, TaskLeaveResult, TaskListParams, TaskListResult, TaskRemoveParticipantParams, TaskRemoveParticipantResult, TaskRequestParams, TaskRequestResult } from "./types.js";
 import { ProtocolVersion } from "./types.js";
 import { readAgentsListResult, readAgentsLookupByNameResult, readAgentsLookupResult, readAppsRegisterResult, readContactAcceptedNotification, readContactRequestNotification, readContactsAcceptResult, readContactsAddResult, readContactsByIDResult, readContactsListResult, readDispatchReleaseNotification, readDispatchRequestResult, readDispatchesConsumedNotification, readDispatchesExpiredNotification, readDispatchesGetResult, readHelloOk, readMessagesListResult, readMessagesReceivedNotification, readMessagesSendResult, readPingResult, readPresenceChangedNotification, readPresenceSubscribeResult, readTaskAddParticipantResult, readTaskCloseResult, readTaskClosedNotification, readTaskConversationArchiveResult, readTaskConversationArchivedNotification, readTaskConversationCreateResult, readTaskConversationCreatedNotification, readTaskConversationListResult, readTaskConversationParticipantsAddResult, readTaskConversationParticipantsAddedNotification, readTaskConversationParticipantsRemoveResult, readTaskConversationParticipantsRemovedNotification, readTaskConversationUnarchiveResult, readTaskConversationUnarchivedNotification, readTaskCreatedNotification, readTaskFailedNotification, readTaskLeaveResult, readTaskListResult, readTaskRemoveParticipantResult, readTaskRequestResult, validateAgentsListParams, validateAgentsLookupByNameParams, validateAgentsLookupParams, validateAppsRegisterParams, validateContactsAcceptParams, validateContactsAddParams, validateContactsByIDParams, validateContactsListParams, validateDispatchRequestParams, validateDispatchesGetParams, validateMessagesListParams, validateMessagesSendParams, validateNetworkConnectParams, validateNetworkPingParams, validatePresenceSubscribeParams, validateTaskAddParticipantParams, validateTaskCloseParams, validateTaskConversationArchiveParams, validateTaskConversationCreateParams, validateTaskConversationListParams, validateTaskConversationParticipantsAddParams, validateTaskConversationParticipantsRemoveParams, validateTaskConversationUnarchiveParams, validateTaskLeaveParams, validateTaskListParams, validateTaskRemoveParticipantParams, validateTaskRequestParams } from "./validate.js";
 import type { JNode } from "./runtime/json.js";
@@ -97,6 +98,13 @@ export interface ClientOptions extends ConnectionOptions {
   readonly maxProtocol?: string;
   /** Validate params before sending them (default true). */
   readonly validateParams?: boolean;
+  /**
+   * Catch up by seq after a reconnection (default true): "messages/received" is delivered once per
+   * message and, after a reconnection (to the same node or another), the messages missed meanwhile
+   * are recovered with messages/list and delivered before newer ones (see SeqCatchUp). false
+   * delivers the notifications as they arrive.
+   */
+  readonly catchUp?: boolean;
 }
 
 /** CallOptions are per-call options. */
@@ -106,12 +114,16 @@ export interface CallOptions {
 }
 
 /**
- * MoltZapClient is a typed MoltZap client over one WebSocket; it reconnects with backoff and
- * repeats the handshake after each reconnection.
+ * MoltZapClient is a typed MoltZap client over one WebSocket; it reconnects with backoff
+ * (round-robin over the URLs of a cluster) and repeats the handshake after each reconnection.
  */
 export class MoltZapClient {
   /** The JSON-RPC connection underneath. */
   readonly rpc: RpcConnection;
+  /** The catch-up behind "messages/received" (undefined with catchUp: false). */
+  readonly seqs: SeqCatchUp<TaskId, Message> | undefined;
+  private readonly messageListeners = new Set<(params: MessagesReceivedNotification) => void>();
+  private readonly catchUpListeners = new Set<(r: CatchUpReport) => void>();
   /** The server's answer to the last network/connect. */
   hello: HelloOk | undefined;
 
@@ -123,13 +135,33 @@ export class MoltZapClient {
       const credential = options.sessionToken !== undefined ? { sessionToken: options.sessionToken } : { agentKey: options.agentKey ?? "" };
       this.hello = await this.networkConnect({ ...credential, ...range } as NetworkConnectParams);
     };
+    if (options.catchUp !== false) {
+      const seqs = new SeqCatchUp<TaskId, Message>(
+        (taskId, conversationId, sinceSeq) => this.messagesList({ taskId, conversationId, sinceSeq, limit: 200 }),
+        (taskId, message) => this.emitMessage({ taskId, message }),
+        (r) => { for (const fn of this.catchUpListeners) fn(r); },
+      );
+      this.rpc.onDisconnect(() => seqs.disconnected());
+      this.rpc.onReconnect(() => seqs.reconnected());
+      this.seqs = seqs;
+    }
+    this.rpc.listen("messages/received", (n) => {
+      const params = readMessagesReceivedNotification(n, "");
+      if (this.seqs !== undefined) this.seqs.live(params.taskId, params.message);
+      else this.emitMessage(params);
+    });
   }
 
-  /** connect opens a client: the WebSocket, then the handshake. */
+  /** connect opens a client: the WebSocket, then the handshake (trying the URLs in order). */
   static async connect(options: ClientOptions): Promise<MoltZapClient> {
     const c = new MoltZapClient(options);
     await c.rpc.open();
     return c;
+  }
+
+  /** url is the WebSocket URL of the current connection (of the last one while reconnecting). */
+  get url(): string {
+    return this.rpc.url;
   }
 
   /** close closes the connection for good. */
@@ -139,6 +171,11 @@ export class MoltZapClient {
 
   /** on subscribes to a notification; it returns the unsubscribe function. Params that fail their validator go to onError. */
   on<M extends NotificationMethod>(method: M, fn: (params: Notifications[M]) => void): () => void {
+    if (method === "messages/received") {
+      const f = fn as (params: MessagesReceivedNotification) => void;
+      this.messageListeners.add(f);
+      return () => { this.messageListeners.delete(f); };
+    }
     const read = notificationReaders[method] as (n: JNode, p: string) => Notifications[M];
     return this.rpc.listen(method, (n) => fn(read(n, "")));
   }
@@ -151,6 +188,27 @@ export class MoltZapClient {
   /** onReconnect subscribes to completed reconnections. */
   onReconnect(fn: () => void | Promise<void>): () => void {
     return this.rpc.onReconnect(fn);
+  }
+
+  /**
+   * track makes a conversation known to the catch-up, so that a reconnection recovers its
+   * messages after sinceSeq (default "0": all of them) or after the highest seq seen in it.
+   * Conversations in which a message was received are tracked already.
+   */
+  track(taskId: TaskId, conversationId: Message["conversationId"], sinceSeq?: string): void {
+    this.seqs?.track(taskId, conversationId, sinceSeq);
+  }
+
+  /** onCatchUp subscribes to the report of each catch-up run after a reconnection. */
+  onCatchUp(fn: (r: CatchUpReport) => void): () => void {
+    this.catchUpListeners.add(fn);
+    return () => { this.catchUpListeners.delete(fn); };
+  }
+
+  private emitMessage(params: MessagesReceivedNotification): void {
+    for (const fn of this.messageListeners) {
+      try { fn(params); } catch (err) { this.rpc.reportError(err); }
+    }
   }
 
   /**

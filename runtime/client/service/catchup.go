@@ -1,9 +1,11 @@
 package service
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/moltzap/moltzap-go/generated/protocol"
@@ -12,11 +14,15 @@ import (
 
 // freeze holds every conversation's catch-up cursor (the connection went down): messages
 // seen from now on raise the highest seq but not the point the next catch-up starts from.
+// It also holds every conversation's live messages until that conversation is caught up.
 func (s *Service) freeze() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.gap = true
+	s.gapGen++
 	for _, cs := range s.convs {
 		cs.frozen = true
+		cs.holding = true
 	}
 }
 
@@ -92,34 +98,122 @@ func (s *Service) reportCatchUp(rep CatchUpReport) {
 }
 
 // catchUp is CatchUp; with rep set it records the recovered messages in it.
+//
+// Each conversation caught up releases its held live messages right away. Conversations
+// learnt while the run goes on are caught up by the run too. When the run ends without
+// having lost its connection, the remaining holds (conversations whose catch-up failed) are
+// released as well, with their cursors kept for the next run; after a lost connection they
+// stay for the run of the next reconnect.
 func (s *Service) catchUp(ctx context.Context, rep *CatchUpReport) error {
+	s.mu.Lock()
+	gen := s.gapGen
+	s.mu.Unlock()
+	err := s.catchUpAll(ctx, gen, rep)
+	if !errors.Is(err, client.ErrNotConnected) && ctx.Err() == nil {
+		s.endGap(gen)
+	}
+	return err
+}
+
+// catchUpAll refreshes the conversation list and catches up every target, then the
+// conversations learnt meanwhile, until none is left.
+func (s *Service) catchUpAll(ctx context.Context, gen uint64, rep *CatchUpReport) error {
 	if err := s.refresh(ctx); err != nil {
 		return fmt.Errorf("moltzap service: catch-up: %w", err)
 	}
 	var errs []error
-	for _, t := range s.catchUpTargets() {
-		t.recovered = new(int)
-		err := s.catchUpConversation(ctx, t)
-		if rep != nil && *t.recovered > 0 {
-			rep.Recovered = append(rep.Recovered, RecoveredMessages{TaskID: t.taskID, ConversationID: t.convID, Count: *t.recovered})
+	done := map[string]bool{}
+	for round := 0; ; round++ {
+		targets := s.catchUpTargets(round == 0, gen, done)
+		if len(targets) == 0 {
+			break
 		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("conversation %s: %w", t.convID, err))
-			if errors.Is(err, client.ErrNotConnected) || ctx.Err() != nil {
-				break // the next reconnect tries again
+		for _, t := range targets {
+			done[t.convID] = true
+			t.recovered = new(int)
+			err := s.catchUpConversation(ctx, t)
+			if rep != nil && *t.recovered > 0 {
+				rep.Recovered = append(rep.Recovered, RecoveredMessages{TaskID: t.taskID, ConversationID: t.convID, Count: *t.recovered})
 			}
-			continue
+			if err != nil {
+				errs = append(errs, fmt.Errorf("conversation %s: %w", t.convID, err))
+				if errors.Is(err, client.ErrNotConnected) || ctx.Err() != nil {
+					return fmt.Errorf("moltzap service: catch-up: %w", errors.Join(errs...)) // the next reconnect tries again
+				}
+				continue
+			}
+			s.release(t.convID, gen, true)
 		}
-		s.mu.Lock()
-		if cs, ok := s.convs[t.convID]; ok {
-			cs.thaw()
-		}
-		s.mu.Unlock()
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("moltzap service: catch-up: %w", errors.Join(errs...))
 	}
 	return nil
+}
+
+// release ends the hold of conversation id, unless a disconnect since the run started
+// (gapGen past gen) renewed it, and delivers its held live messages in seq order (the
+// duplicates of recovered ones dropped). With thaw set the catch-up cursor is released too.
+func (s *Service) release(id string, gen uint64, thaw bool) {
+	s.deliverMu.Lock()
+	defer s.deliverMu.Unlock()
+	s.mu.Lock()
+	cs, ok := s.convs[id]
+	if !ok || s.gapGen != gen {
+		s.mu.Unlock()
+		return
+	}
+	if thaw {
+		cs.thaw()
+	}
+	out := s.takeHeld(cs)
+	s.mu.Unlock()
+	for _, in := range out {
+		s.messages.emit(in, s.panicked("message subscriber"))
+	}
+}
+
+// takeHeld ends the hold of cs and accepts its held messages in seq order, returning the
+// ones to deliver. Callers hold s.deliverMu and s.mu.
+func (s *Service) takeHeld(cs *convState) []inbound {
+	held := cs.held
+	cs.held, cs.holding = nil, false
+	slices.SortStableFunc(held, func(a, b inbound) int {
+		x, _ := parseSeq(a.msg.Seq)
+		y, _ := parseSeq(b.msg.Seq)
+		return cmp.Compare(x, y)
+	})
+	out := held[:0]
+	for _, in := range held {
+		if s.accept(cs, in.msg, true) {
+			out = append(out, in)
+		}
+	}
+	return out
+}
+
+// endGap closes the gap of generation gen: every conversation still held (its catch-up
+// failed) gets its live messages delivered from now on, in seq order, its cursor kept.
+// Nothing changes when a disconnect since (gapGen past gen) opened another gap.
+func (s *Service) endGap(gen uint64) {
+	s.deliverMu.Lock()
+	defer s.deliverMu.Unlock()
+	s.mu.Lock()
+	if s.gapGen != gen {
+		s.mu.Unlock()
+		return
+	}
+	s.gap = false
+	var out []inbound
+	for _, cs := range s.convs {
+		if cs.holding {
+			out = append(out, s.takeHeld(cs)...)
+		}
+	}
+	s.mu.Unlock()
+	for _, in := range out {
+		s.messages.emit(in, s.panicked("message subscriber"))
+	}
 }
 
 // refresh re-reads the conversation list: new conversations are added (with no baseline:
@@ -162,20 +256,29 @@ func (s *Service) refresh(ctx context.Context) error {
 	return nil
 }
 
-// catchUpTargets snapshots the conversations to catch up; the others are thawed.
-func (s *Service) catchUpTargets() []catchUpTarget {
+// catchUpTargets snapshots the conversations to catch up that are not done: every member,
+// non-archived conversation in the first round, the ones still held (learnt meanwhile)
+// after it. The conversations skipped are thawed. When a later round finds nothing left,
+// the gap of generation gen is over: conversations learnt from now on are not held.
+func (s *Service) catchUpTargets(first bool, gen uint64, done map[string]bool) []catchUpTarget {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []catchUpTarget
 	for id, cs := range s.convs {
+		if done[id] || (!first && !cs.holding) {
+			continue
+		}
 		if cs.info.Archived || !cs.isMember(s.self) || cs.info.TaskID == "" {
-			cs.thaw()
+			cs.thaw() // its held messages, if any, are delivered when the gap ends
 			continue
 		}
 		out = append(out, catchUpTarget{
 			convID: id, taskID: cs.info.TaskID,
 			cursor: cs.cursor, hasCursor: cs.hasCursor, baseline: cs.baseline,
 		})
+	}
+	if !first && len(out) == 0 && s.gapGen == gen {
+		s.gap = false
 	}
 	return out
 }
@@ -229,7 +332,7 @@ func (s *Service) pageForward(ctx context.Context, t catchUpTarget, since int64,
 // catchMessage delivers a listed message, or only records it when it is not after baseline.
 func (s *Service) catchMessage(t catchUpTarget, m protocol.Message, baseline time.Time) {
 	notify := baseline.IsZero() || after(m, baseline)
-	if s.deliver(t.taskID, m, notify) && notify && t.recovered != nil {
+	if s.deliverListed(t.taskID, m, notify) && notify && t.recovered != nil {
 		*t.recovered++
 	}
 }

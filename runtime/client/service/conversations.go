@@ -47,6 +47,16 @@ type convState struct {
 	// baseline is the conversation's last message time when it was loaded by Start: with
 	// no seq known, only messages created after it are new.
 	baseline time.Time
+	// floor is the highest seq a catch-up listing reached (hasFloor false until one did):
+	// messages/list returns every visible message after its sinceSeq, so a message at or
+	// below the floor was accepted already (or precedes the catch-up cursor) and is a
+	// duplicate, whether it arrives live or listed, however long ago it left the id window.
+	floor    int64
+	hasFloor bool
+	// holding parks live messages in held from a disconnect until the conversation has been
+	// caught up: they are then delivered after the recovered ones, in seq order.
+	holding bool
+	held    []inbound
 
 	history []histEntry
 }
@@ -112,6 +122,9 @@ func (s *Service) ensureConv(id, taskID string) *convState {
 			info: Conversation{ID: id, TaskID: taskID, Type: string(protocol.ConversationTypeGroup), Participants: []string{s.self}},
 			seen: newWindow(s.opts.DedupWindow),
 		}
+		// Learnt while disconnected or catching up: every message of it may have been
+		// missed, so it is caught up from its start before its live messages flow.
+		cs.frozen, cs.holding = s.gap, s.gap
 		s.convs[id] = cs
 	}
 	if cs.info.TaskID == "" {

@@ -11,8 +11,14 @@
 // the service accepted it, and deliveries never run concurrently.
 //
 // Catch-up: while the connection is down the per-conversation catch-up cursors (the highest
-// seq seen) are frozen; after a reconnect the conversation list is re-read and every known
-// conversation is paged forward with messages/list from its cursor until hasMore is false.
-// Recovered messages pass the same de-duplication window as live ones, so nothing is
-// delivered twice.
+// seq seen) are frozen; after a reconnect (to the same node or, with several URLs, another
+// node of the cluster) the conversation list is re-read and every known conversation is
+// paged forward with messages/list from its cursor until hasMore is false. Live messages
+// that arrive on the new connection before their conversation has been caught up are held
+// and delivered after the recovered ones, so a conversation reads in seq order across the
+// gap; a conversation first heard of during the gap is caught up from its start. Recovered
+// and live messages pass the same de-duplication: the id window and, per conversation,
+// every seq up to the highest a catch-up listed, so nothing is delivered twice. A catch-up
+// refused by the server releases the held messages (its cursor kept for the next
+// reconnect); one cut short by another drop keeps them for the next run.
 package service

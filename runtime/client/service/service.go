@@ -37,6 +37,11 @@ type Service struct {
 	wg     sync.WaitGroup
 	unsubs []func()
 
+	// gap is set from a disconnect until the catch-up that follows the last reconnect has
+	// run; gapGen counts the disconnects (and catch-up requests). Guarded by mu.
+	gap    bool
+	gapGen uint64
+
 	catchMu      sync.Mutex
 	catchRunning bool
 	catchAgain   bool
@@ -115,9 +120,12 @@ func (s *Service) Close() {
 }
 
 // Messages subscribes fn to inbound messages: messages/received notifications and messages
-// recovered by the catch-up, each delivered once (per-conversation de-duplication of the
-// last DedupWindow ids). Calls never overlap and follow acceptance order; fn runs on the
-// client's notification goroutine or the catch-up goroutine and must not block.
+// recovered by the catch-up, each delivered once (per conversation: the last DedupWindow
+// ids, and every seq up to the highest a catch-up listed, are duplicates). After a
+// reconnect, the live messages of a conversation are held until its missed messages were
+// recovered, so that a conversation's messages reach fn in seq order across the gap. Calls
+// never overlap and follow acceptance order; fn runs on the client's notification
+// goroutine or the catch-up goroutine and must not block.
 func (s *Service) Messages(fn func(taskID string, m protocol.Message)) (cancel func()) {
 	if fn == nil {
 		return func() {}
@@ -129,7 +137,7 @@ func (s *Service) Messages(fn func(taskID string, m protocol.Message)) (cancel f
 func (s *Service) onNotification(n protocol.Notification) {
 	switch n := n.(type) {
 	case protocol.MessagesReceivedNotification:
-		s.deliver(string(n.TaskID), n.Message, true)
+		s.receive(string(n.TaskID), n.Message)
 	case protocol.TaskConversationCreatedNotification:
 		s.onCreated(n)
 	case protocol.TaskConversationArchivedNotification:
@@ -143,26 +151,51 @@ func (s *Service) onNotification(n protocol.Notification) {
 	}
 }
 
-// deliver accepts m unless its id was seen in its conversation, and then (with notify
-// set) hands it to the subscribers. It reports whether m was new.
-func (s *Service) deliver(taskID string, m protocol.Message, notify bool) bool {
+// receive handles a live message: it is held while its conversation is being caught up,
+// else accepted and delivered.
+func (s *Service) receive(taskID string, m protocol.Message) {
 	s.deliverMu.Lock()
 	defer s.deliverMu.Unlock()
-	if !s.accept(taskID, m, notify) {
-		return false
+	s.mu.Lock()
+	cs := s.ensureConv(string(m.ConversationID), taskID)
+	if cs.holding {
+		cs.held = append(cs.held, inbound{taskID: taskID, msg: m})
+		s.mu.Unlock()
+		return
 	}
-	if notify {
+	ok := s.accept(cs, m, true)
+	s.mu.Unlock()
+	if ok {
 		s.messages.emit(inbound{taskID: taskID, msg: m}, s.panicked("message subscriber"))
 	}
-	return true
+}
+
+// deliverListed accepts a message returned by messages/list unless it is a duplicate, raises
+// its conversation's floor to it, and then (with notify set) hands it to the subscribers.
+// It reports whether m was new.
+func (s *Service) deliverListed(taskID string, m protocol.Message, notify bool) bool {
+	s.deliverMu.Lock()
+	defer s.deliverMu.Unlock()
+	s.mu.Lock()
+	cs := s.ensureConv(string(m.ConversationID), taskID)
+	ok := s.accept(cs, m, notify)
+	if v, parsed := parseSeq(m.Seq); parsed && (!cs.hasFloor || v > cs.floor) {
+		cs.floor, cs.hasFloor = v, true
+	}
+	s.mu.Unlock()
+	if ok && notify {
+		s.messages.emit(inbound{taskID: taskID, msg: m}, s.panicked("message subscriber"))
+	}
+	return ok
 }
 
 // accept records m in its conversation's de-duplication window and seq tracking and,
-// when it is news from another agent, in the conversation's history.
-func (s *Service) accept(taskID string, m protocol.Message, news bool) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	cs := s.ensureConv(string(m.ConversationID), taskID)
+// when it is news from another agent, in the conversation's history. A message at or
+// below the floor, or whose id is in the window, is a duplicate (false). Callers hold s.mu.
+func (s *Service) accept(cs *convState, m protocol.Message, news bool) bool {
+	if v, ok := parseSeq(m.Seq); ok && cs.hasFloor && v <= cs.floor {
+		return false
+	}
 	if !cs.seen.add(string(m.ID)) {
 		return false
 	}
