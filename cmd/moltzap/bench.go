@@ -79,8 +79,10 @@ type benchWorkload struct {
 const benchCPUHelp = `With --spawn, or --server-pid PID of a server you started, the server's CPU time (user +
 system, from /proc/PID/stat, Linux) is sampled at the start and the end of the measured phase
 and reported per operation as server_cpu_ns_per_op: it counts the server's own cycles, not
-the wall clock, so other work on the machine moves it far less than the rate. Its resolution is one clock tick (10 ms) over the whole phase:
-measure for a few seconds. Without either flag the figure is absent and the table says why.`
+the wall clock, so other work on the machine moves it far less than the rate. Its resolution
+is one clock tick (10 ms) over the whole phase: measure for a few seconds. Without either
+flag the figure is absent and the table says why. Over the nodes of a cluster, give
+--server-pid once per node: the figure is the sum of their CPU.`
 
 func newBenchCmd(a *app) *cobra.Command {
 	connect := benchWorkload{
@@ -92,6 +94,10 @@ dial + upgrade + network/connect. With --spawn (or --server-pid PID of a server 
 the server's resident memory is read from /proc before and after, once every connection has
 been idle for 2 s, and reported as bytes per connection (rss_bytes_per_conn), and its CPU
 time per connect as server_cpu_ns_per_op.
+
+Over several --url the connections are spread evenly over the nodes; each agent is
+registered on the node it connects to, so the nodes need not form a cluster. With one
+--server-pid per node, rss_bytes_per_conn is the growth of their summed RSS per connection.
 
 ` + benchCPUHelp + `
 
@@ -112,6 +118,9 @@ previous message. The latency of a message runs from just before messages/send t
 arrival of messages/received at the peer. --count messages are sent in total, shared by the
 pairs. server_cpu_ns_per_op is the server's CPU time per message.
 
+Over several --url (the nodes of one cluster) the two agents of each pair are on different
+nodes, so every message crosses the cluster's bus.
+
 ` + benchCPUHelp,
 		example:  "  moltzap bench dm --spawn --count 2000\n  moltzap bench dm --spawn --count 2000 --concurrency 8",
 		defCount: 1000,
@@ -127,6 +136,9 @@ recipient got the previous message). The latency of a message runs from just bef
 messages/send until the last recipient got messages/received. The rate is in deliveries/s
 (messages x recipients / elapsed); messages_per_s is the message rate. server_cpu_ns_per_op
 is the server's CPU time per delivery (one message to one recipient).
+
+Over several --url (the nodes of one cluster) the sender is on the first node and the
+members are spread evenly over all of them.
 
 ` + benchCPUHelp,
 		example:  "  moltzap bench fanout --spawn --group-size 50 --count 200",
@@ -144,6 +156,15 @@ The load only ever goes to this machine: --url (default: the global --server) mu
 loopback address (127.0.0.0/8, ::1, localhost), and every run is bounded by --count and
 --duration, whichever comes first (setup included).
 
+A cluster (several moltzap-server nodes on one PostgreSQL and one NATS) is loaded through
+all of its nodes: repeat --url once per node, or give a comma list. The sockets are opened
+on the nodes round robin: in dm the two agents of a pair are on different nodes, in fanout
+the sender and the members are spread evenly, in connect the connections are. Agents are
+registered on the first --url (connect registers each on the node it connects to, so its
+nodes need not share a store; dm and fanout need a real cluster). Give --server-pid once per
+node, in any order: server_cpu_ns_per_op and rss_bytes_per_conn are then sums over those
+processes. "nodes" in the result is the number of nodes.
+
 --spawn starts a server of its own for the run: the moltzap-server binary (the one beside
 this moltzap binary, else the one on PATH, or --moltzap-server PATH), run as
   moltzap-server --addr 127.0.0.1:0 --data TMPDIR --log-format json \
@@ -152,7 +173,8 @@ this moltzap binary, else the one on PATH, or --moltzap-server PATH), run as
 on a SQLite store in a fresh temporary directory, with the environment's MOLTZAP_ variables
 removed. bench reads its address from its "moltzap server listening" log line, waits for
 /health, and at the end stops it with SIGTERM (killed after 15 s) and removes the directory,
-also on error or Ctrl-C. --spawn ignores --server.
+also on error or Ctrl-C. --spawn ignores --server. It starts a single node: --spawn with
+--url (one or several) is a usage error.
 
 Without --spawn, pass --url of a server you started, with its per-agent limits raised, or
 the run fails with -32004 RateLimited after about 60 messages, and --server-pid with its
@@ -170,13 +192,15 @@ before the error.`
 	c.Example = `  moltzap bench connect --spawn --count 2000
   moltzap bench dm --spawn --count 2000 --concurrency 8
   moltzap bench fanout --spawn --group-size 50 --count 200 --json
-  moltzap bench dm --url http://127.0.0.1:8080 --server-pid "$(pgrep -n moltzap-server)" --count 1000`
+  moltzap bench dm --url http://127.0.0.1:8080 --server-pid "$(pgrep -n moltzap-server)" --count 1000
+  moltzap bench dm --url http://127.0.0.1:8081 --url http://127.0.0.1:8082 \
+      --server-pid "$PID1" --server-pid "$PID2" --count 1000 --concurrency 8`
 	return c
 }
 
 // benchOpts are the flags of one workload command.
 type benchOpts struct {
-	url         string
+	urls        []string // --url, then the nodes' HTTP bases (the first is BaseURL)
 	spawn       bool
 	serverBin   string // --moltzap-server, then the binary --spawn runs
 	count       int
@@ -184,7 +208,7 @@ type benchOpts struct {
 	concurrency int
 	groupSize   int
 	sourceAddrs []string
-	serverPID   int
+	serverPIDs  []int
 }
 
 func newBenchWorkloadCmd(a *app, w benchWorkload) *cobra.Command {
@@ -203,7 +227,7 @@ func newBenchWorkloadCmd(a *app, w benchWorkload) *cobra.Command {
 		}),
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.url, "url", "", "server to load, http://HOST:PORT on a loopback address (default: the global --server)")
+	f.StringSliceVar(&o.urls, "url", nil, "server to load, http://HOST:PORT on a loopback address; repeat it or give a comma list for the nodes of a cluster, the sockets are spread over them round robin (default: the global --server)")
 	f.BoolVar(&o.spawn, "spawn", false, "start a moltzap-server for the run (rate limits raised, fresh temporary SQLite store) and stop it afterwards")
 	f.StringVar(&o.serverBin, "moltzap-server", "", "the moltzap-server binary --spawn runs (default: the one beside this binary, else on PATH)")
 	f.IntVar(&o.count, "count", w.defCount, fmt.Sprintf("%s to complete, 1-%d", w.unit, benchMaxCount))
@@ -212,17 +236,17 @@ func newBenchWorkloadCmd(a *app, w benchWorkload) *cobra.Command {
 	switch w.name {
 	case "connect":
 		concHelp = fmt.Sprintf("registrations and handshakes in flight (default %d)", loadgen.DefaultConnectConcurrency)
-		pidHelp = "process id of the --url server, to report its CPU per connect and RSS per connection (Linux; implied by --spawn)"
+		pidHelp = "process id of the --url server, to report its CPU per connect and RSS per connection; repeat it for each node of a cluster, any order: summed (Linux; implied by --spawn)"
 	case "dm":
 		concHelp = "pairs sending in parallel (default 1)"
-		pidHelp = "process id of the --url server, to report its CPU per message (Linux; implied by --spawn)"
+		pidHelp = "process id of the --url server, to report its CPU per message; repeat it for each node of a cluster, any order: summed (Linux; implied by --spawn)"
 	default:
 		concHelp = "messages in flight from the sender (default 1)"
-		pidHelp = "process id of the --url server, to report its CPU per delivery (Linux; implied by --spawn)"
+		pidHelp = "process id of the --url server, to report its CPU per delivery; repeat it for each node of a cluster, any order: summed (Linux; implied by --spawn)"
 	}
 	f.IntVar(&o.concurrency, "concurrency", 0, concHelp)
 	f.StringSliceVar(&o.sourceAddrs, "source-addr", nil, "loopback IPs the sockets bind to, in rotation, e.g. 127.0.0.2,127.0.0.3 (one allows ~28,000 connections)")
-	f.IntVar(&o.serverPID, "server-pid", 0, pidHelp)
+	f.IntSliceVar(&o.serverPIDs, "server-pid", nil, pidHelp)
 	if w.name == "fanout" {
 		f.IntVar(&o.groupSize, "group-size", loadgen.DefaultGroupSize, fmt.Sprintf("conversation members, sender included, 2-%d (--spawn raises the server's limit to fit)", benchMaxGroupSize))
 	}
@@ -258,7 +282,7 @@ func (o *benchOpts) validate(cmd *cobra.Command, a *app, w benchWorkload) error 
 	urlSet := fs.Changed("url")
 	if o.spawn {
 		if urlSet {
-			return usagef("--spawn and --url are mutually exclusive: --spawn starts a server of its own")
+			return usagef("--spawn and --url are mutually exclusive: --spawn starts a single server of its own (load a cluster with --url once per node)")
 		}
 		if fs.Changed("server-pid") {
 			return usagef("--spawn and --server-pid are mutually exclusive: --spawn measures the server it starts")
@@ -273,17 +297,38 @@ func (o *benchOpts) validate(cmd *cobra.Command, a *app, w benchWorkload) error 
 	if fs.Changed("moltzap-server") {
 		return usagef("--moltzap-server names the binary --spawn runs; it needs --spawn")
 	}
-	if fs.Changed("server-pid") {
-		if o.serverPID <= 0 {
-			return usagef("--server-pid %d: want a process id", o.serverPID)
+	if err := o.checkPIDs(); err != nil {
+		return err
+	}
+	return o.resolveURLs(cmd, a)
+}
+
+// checkPIDs checks the --server-pid values: process ids of running processes, none twice.
+func (o *benchOpts) checkPIDs() error {
+	seen := map[int]bool{}
+	for _, pid := range o.serverPIDs {
+		if pid <= 0 {
+			return usagef("--server-pid %d: want a process id", pid)
 		}
-		if _, err := loadgen.ProcessCPU(o.serverPID); err != nil {
-			return usagef("--server-pid %d: %v", o.serverPID, err)
+		if seen[pid] {
+			return usagef("--server-pid %d is given twice", pid)
+		}
+		seen[pid] = true
+		if _, err := loadgen.ProcessCPU(pid); err != nil {
+			return usagef("--server-pid %d: %v", pid, err)
 		}
 	}
+	return nil
+}
+
+// resolveURLs sets o.urls to the HTTP bases of the nodes to load: --url, else the global
+// --server. Each must be a loopback URL, none given twice.
+func (o *benchOpts) resolveURLs(cmd *cobra.Command, a *app) error {
+	fs := cmd.Flags()
 	src := "--url"
-	if !urlSet {
-		o.url = a.server
+	raw := o.urls
+	if !fs.Changed("url") {
+		raw = a.servers
 		switch {
 		case fs.Changed("server"):
 			src = "--server"
@@ -293,11 +338,25 @@ func (o *benchOpts) validate(cmd *cobra.Command, a *app, w benchWorkload) error 
 			src = "--server (default)"
 		}
 	}
-	base, err := benchBaseURL(o.url)
-	if err != nil {
-		return usagef("%s %q: %v", src, o.url, err)
+	o.urls = nil
+	seen := map[string]string{}
+	for _, u := range raw {
+		if u = strings.TrimSpace(u); u == "" {
+			continue
+		}
+		base, err := benchBaseURL(u)
+		if err != nil {
+			return usagef("%s %q: %v", src, u, err)
+		}
+		if prev, dup := seen[base]; dup {
+			return usagef("%s %q: the same node as %q; give each node once", src, u, prev)
+		}
+		seen[base] = u
+		o.urls = append(o.urls, base)
 	}
-	o.url = base
+	if len(o.urls) == 0 {
+		return usagef("%s: no server URL given", src)
+	}
 	return nil
 }
 
@@ -368,11 +427,11 @@ func benchBaseURL(s string) (string, error) {
 }
 
 // benchNoPID is why the server figures are absent when bench knows no server process.
-const benchNoPID = "no server process id: run with --spawn, or pass --server-pid PID of the --url server"
+const benchNoPID = "no server process id: run with --spawn, or pass --server-pid PID of the --url server (one per node)"
 
 // run runs the workload (on a spawned server with --spawn) and prints the result.
 func (o *benchOpts) run(ctx context.Context, a *app, w benchWorkload) (err error) {
-	baseURL, pid := o.url, o.serverPID
+	urls, pids := o.urls, o.serverPIDs
 	var srv *benchServer
 	if o.spawn {
 		srv, err = spawnBenchServer(ctx, o.serverBin, o.groupSize)
@@ -388,16 +447,19 @@ func (o *benchOpts) run(ctx context.Context, a *app, w benchWorkload) (err error
 				}
 			}
 		}()
-		baseURL, pid = srv.url, srv.pid
+		urls, pids = []string{srv.url}, []int{srv.pid}
 		fmt.Fprintf(a.stderr, "moltzap: bench: spawned server pid %d on %s (data %s, binary %s)\n", srv.pid, srv.url, srv.dir, srv.bin)
+	} else if len(pids) > 0 && len(pids) != len(urls) {
+		fmt.Fprintf(a.stderr, "moltzap: bench: note: %d --server-pid for %d nodes: the server figures sum exactly the processes given\n", len(pids), len(urls))
 	}
 	cfg := loadgen.Config{
-		BaseURL:     baseURL,
+		BaseURL:     urls[0],
+		NodeURLs:    urls[1:],
 		Count:       o.count,
 		Duration:    o.duration,
 		Concurrency: o.concurrency,
 		SourceAddrs: o.sourceAddrs,
-		ServerPID:   pid,
+		ServerPIDs:  pids,
 	}
 	if w.name == "fanout" {
 		cfg.GroupSize = o.groupSize
@@ -407,7 +469,7 @@ func (o *benchOpts) run(ctx context.Context, a *app, w benchWorkload) (err error
 	prog.start()
 	res, err := w.run(ctx, cfg)
 	prog.finish()
-	if pid == 0 {
+	if len(pids) == 0 {
 		for k := range res.Unmeasured {
 			res.Unmeasured[k] = benchNoPID
 		}

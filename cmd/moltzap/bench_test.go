@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -41,6 +42,16 @@ func TestBenchUsageErrors(t *testing.T) {
 		{[]string{"bench", "connect", "--duration", "0s"}, "--duration 0s"},
 		{[]string{"bench", "connect", "--duration", "2h"}, "--duration 2h0m0s"},
 		{[]string{"bench", "connect", "--spawn", "--url", "http://127.0.0.1:8080"}, "--spawn and --url are mutually exclusive"},
+		{[]string{"bench", "dm", "--spawn", "--url", "http://127.0.0.1:8080", "--url", "http://127.0.0.1:8081"}, "--spawn and --url are mutually exclusive: --spawn starts a single server"},
+		{[]string{"bench", "connect", "--url", "http://127.0.0.1:8080", "--url", "http://10.1.2.3:8080"}, `--url "http://10.1.2.3:8080": host "10.1.2.3" is not a loopback address`},
+		{[]string{"bench", "dm", "--url", "http://127.0.0.1:8080,http://192.0.2.7:1"}, `--url "http://192.0.2.7:1": host "192.0.2.7" is not a loopback address`},
+		{[]string{"bench", "fanout", "--url", "http://127.0.0.1:8080", "--url", "ws://127.0.0.1:8080/ws"}, `--url "ws://127.0.0.1:8080/ws": the same node as "http://127.0.0.1:8080"; give each node once`},
+		{[]string{"bench", "dm", "--url", ","}, "--url: no server URL given"},
+		{[]string{"--server", "http://127.0.0.1:8080,http://10.9.9.9:1", "bench", "dm"}, `--server "http://10.9.9.9:1": host "10.9.9.9" is not a loopback address`},
+		{[]string{"bench", "connect", "--server-pid", strconv.Itoa(os.Getpid()), "--server-pid", strconv.Itoa(os.Getpid())}, fmt.Sprintf("--server-pid %d is given twice", os.Getpid())},
+		{[]string{"bench", "connect", "--server-pid", strconv.Itoa(os.Getpid()) + ",0"}, "--server-pid 0: want a process id"},
+		{[]string{"bench", "dm", "--server-pid", strconv.Itoa(os.Getpid()), "--server-pid", "2147483647"}, "--server-pid 2147483647: "},
+		{[]string{"bench", "dm", "--server-pid", "abc"}, `invalid argument "abc" for "--server-pid"`},
 		{[]string{"bench", "connect", "--spawn", "--server-pid", "1"}, "--spawn and --server-pid"},
 		{[]string{"bench", "connect", "--server-pid", "0"}, "--server-pid 0"},
 		{[]string{"bench", "fanout", "--server-pid", "-3"}, "--server-pid -3"},
@@ -460,6 +471,161 @@ func TestBenchEndToEnd(t *testing.T) {
 		}
 		checkSpawnedGone(t, p.stderr.String(), serverBin)
 	})
+}
+
+// TestBenchSpreadsOverNodes runs bench against two moltzap-server processes on data
+// directories of their own: connect spreads its connections over both and sums their
+// CPU and memory; dm, which needs the nodes to be one cluster, says so.
+func TestBenchSpreadsOverNodes(t *testing.T) {
+	e, serverBin := benchE2E(t)
+	var srvs [2]*benchServer
+	for i := range srvs {
+		srv, err := spawnBenchServer(context.Background(), serverBin, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = srv.stop() })
+		srvs[i] = srv
+	}
+	a, b := srvs[0], srvs[1]
+	var rss0, cpu0 [2]float64
+	for i, s := range srvs {
+		rss0[i], cpu0[i] = procRSS(t, s.pid), procCPU(t, s.pid)
+	}
+
+	// The pids in the other order than the URLs: the order does not matter.
+	args := []string{"--json", "bench", "connect", "--url", a.url, "--url", b.url,
+		"--server-pid", strconv.Itoa(b.pid), "--server-pid", strconv.Itoa(a.pid), "--count", "300", "--duration", "40s"}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
+	defer cancel()
+	cmd := e.command(ctx, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// The connections stay open and idle for 2 s before the second RSS sample: each
+	// server's /health shows its half meanwhile.
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var peak [2]int
+	for waiting := true; waiting; {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("bench: %v\nstdout: %s\nstderr: %s", err, out.String(), errb.String())
+			}
+			waiting = false
+		case <-time.After(10 * time.Millisecond):
+			for i, s := range srvs {
+				if n, err := healthConnections(s.url); err == nil {
+					peak[i] = max(peak[i], n)
+				}
+			}
+		}
+	}
+	if peak != [2]int{150, 150} {
+		t.Errorf("connections seen on the two nodes at most %v, want 150 each", peak)
+	}
+	var res loadgen.Result
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatalf("stdout is not a Result: %v\n%s", err, out.String())
+	}
+	if res.Count != 300 || res.Extra[loadgen.ExtraNodes] != 2 {
+		t.Errorf("result %+v", res)
+	}
+	checkServerCPU(t, res)
+	var used float64
+	for i, s := range srvs {
+		d := procCPU(t, s.pid) - cpu0[i]
+		if d <= 0 {
+			t.Errorf("node %d used no CPU during the run", i)
+		}
+		used += d
+	}
+	// The measured phase is part of the run: its CPU, summed over both processes, is at
+	// most what both used during the whole run (to a clock tick each).
+	if got := res.Extra[loadgen.ExtraServerCPU]; got > used+float64(20*time.Millisecond) {
+		t.Errorf("server_cpu_ns %v, more than both processes used in the whole run (%v)", got, used)
+	}
+	// Before the connections the RSS is that of both servers (neither shrinks meanwhile).
+	if before := res.Extra["rss_before_bytes"]; before < 0.9*(rss0[0]+rss0[1]) {
+		t.Errorf("rss_before_bytes %v, the two servers had %v + %v", before, rss0[0], rss0[1])
+	}
+	if _, ok := res.Extra["rss_bytes_per_conn"]; !ok {
+		t.Errorf("no rss_bytes_per_conn: %v", res.Extra)
+	}
+	if strings.Contains(errb.String(), "note:") {
+		t.Errorf("a note with one pid per node:\n%s", errb.String())
+	}
+
+	t.Run("fewer pids than nodes", func(t *testing.T) {
+		res, r := benchJSON(t, e, "bench", "connect", "--url", a.url+","+b.url, "--server-pid", strconv.Itoa(a.pid), "--count", "10", "--duration", "30s")
+		if res.Count != 10 || res.Extra[loadgen.ExtraNodes] != 2 {
+			t.Errorf("result %+v", res)
+		}
+		if !strings.Contains(r.stderr, "note: 1 --server-pid for 2 nodes") {
+			t.Errorf("stderr lacks the note:\n%s", r.stderr)
+		}
+	})
+
+	t.Run("dm needs one cluster", func(t *testing.T) {
+		r := benchRun(e, "bench", "dm", "--url", a.url+","+b.url, "--count", "10", "--duration", "30s")
+		if r.code != exitFailure {
+			t.Fatalf("exit %d, want 1\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+		}
+		for _, w := range []string{"network/connect on ws" + strings.TrimPrefix(b.url, "http") + "/ws", "-32000", "the nodes must form one cluster"} {
+			if !strings.Contains(r.stderr, w) {
+				t.Errorf("stderr lacks %q:\n%s", w, r.stderr)
+			}
+		}
+	})
+}
+
+// healthConnections returns the "connections" of a server's /health.
+func healthConnections(base string) (int, error) {
+	resp, err := http.Get(base + "/health")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	var h struct {
+		Connections int `json:"connections"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
+		return 0, err
+	}
+	return h.Connections, nil
+}
+
+// procCPU is the CPU time process pid used so far, in nanoseconds.
+func procCPU(t *testing.T, pid int) float64 {
+	t.Helper()
+	d, err := loadgen.ProcessCPU(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return float64(d)
+}
+
+// procRSS is the resident memory of process pid, in bytes (VmRSS of /proc/PID/status).
+func procRSS(t *testing.T, pid int) float64 {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(string(b)) {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			if err != nil {
+				t.Fatalf("VmRSS line %q: %v", line, err)
+			}
+			return float64(kb << 10)
+		}
+	}
+	t.Fatalf("no VmRSS in /proc/%d/status", pid)
+	return 0
 }
 
 // copyFile copies the executable src to dst.

@@ -34,16 +34,18 @@ type client struct {
 	api     *protocol.Client
 	recv    atomic.Pointer[receiver]
 	agentID protocol.AgentID
+	node    int           // index of the node the socket is open on (Config: BaseURL, NodeURLs...)
 	ended   chan struct{} // closed once the read goroutine has finished
 }
 
-// open dials the server, authenticates with the agent key and returns the client.
-func (r *runner) open(ctx context.Context, apiKey string) (*client, error) {
-	s, err := dialSock(ctx, r.cfg.wsURL, r.netDial)
+// open dials node n (an index into the nodes), authenticates with the agent key and returns
+// the client.
+func (r *runner) open(ctx context.Context, n int, apiKey string) (*client, error) {
+	s, err := dialSock(ctx, r.cfg.nodes[n].ws, r.netDial)
 	if err != nil {
 		return nil, err
 	}
-	c := &client{s: s, ended: make(chan struct{})}
+	c := &client{s: s, node: n, ended: make(chan struct{})}
 	c.peer = rpc.NewPeer(s, nil, rpc.Options{CallTimeout: callTimeout})
 	c.api = protocol.NewClient(c)
 	go c.read()
@@ -54,6 +56,9 @@ func (r *runner) open(ctx context.Context, apiKey string) (*client, error) {
 	})
 	if err != nil {
 		c.close()
+		if len(r.cfg.nodes) > 1 {
+			return nil, fmt.Errorf("%s on %s: %w", protocol.MethodNetworkConnect, r.cfg.nodes[n].ws, err)
+		}
 		return nil, fmt.Errorf("%s: %w", protocol.MethodNetworkConnect, err)
 	}
 	c.agentID = hello.AgentID

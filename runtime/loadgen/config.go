@@ -22,9 +22,21 @@ const (
 
 // Config describes one run of a workload.
 type Config struct {
-	// BaseURL is the server's HTTP base, e.g. "http://127.0.0.1:8080". Its host must be a
-	// loopback address (127.0.0.0/8, ::1 or localhost); /ws is derived from it.
+	// BaseURL is the server's HTTP base, e.g. "http://127.0.0.1:8080", or that of the first
+	// node of a cluster. Its host must be a loopback address (127.0.0.0/8, ::1 or
+	// localhost); /ws is derived from it. DM and Fanout register and claim their agents
+	// here.
 	BaseURL string
+	// NodeURLs are the other nodes of the cluster BaseURL belongs to (several
+	// moltzap-server processes on one store and one bus), each in the form and under the
+	// rules of BaseURL. The nodes are BaseURL followed by NodeURLs, and agent i of a
+	// workload opens its WebSocket on node i mod len(nodes): in DM the two agents of a pair
+	// are on different nodes, in Fanout the sender (node 0) and the members are spread
+	// evenly, in Connect the connections are. Connect registers each agent on the node of
+	// its socket, so its nodes need not share a store; DM and Fanout need a real cluster.
+	// /metrics is read from every node and summed. Extra[ExtraNodes] is the number of
+	// nodes. Empty: BaseURL alone. A node given twice is an invalid configuration.
+	NodeURLs []string
 	// Count is the size of the run: connections (Connect) or messages (DM, Fanout).
 	// Required, > 0.
 	Count int
@@ -43,13 +55,14 @@ type Config struct {
 	// in rotation. One source address allows about 28,000 connections to one server port
 	// (the ephemeral port range); several are needed beyond that. Empty: the kernel picks.
 	SourceAddrs []string
-	// ServerPID, when > 0, is the process id of the server under load, on this machine.
-	// Its CPU time (utime + stime of /proc/<pid>/stat, Linux) is sampled at the start and
-	// the end of the measured phase and reported per operation as
-	// Extra[ExtraServerCPUPerOp]; Connect also reads its resident memory before and after
-	// (Extra["rss_bytes_per_conn"]). When 0 those figures are absent and
-	// Result.Unmeasured says why.
-	ServerPID int
+	// ServerPIDs are the process ids of the server under load on this machine: one per
+	// node of a cluster, in any order. Their CPU time (utime + stime of /proc/<pid>/stat,
+	// Linux) is sampled at the start and the end of the measured phase and the sum is
+	// reported per operation as Extra[ExtraServerCPUPerOp]; Connect also reads their
+	// resident memory before and after and reports the sum's growth per connection
+	// (Extra["rss_bytes_per_conn"]). Empty: those figures are absent and
+	// Result.Unmeasured says why. Each must be > 0, none given twice.
+	ServerPIDs []int
 	// Progress, if set, is called as the measured phase advances (about every 1%, and at
 	// the end) with the operations done and the total planned. Calls never overlap.
 	Progress func(done, total int)
@@ -62,10 +75,18 @@ var ErrInvalidConfig = errors.New("loadgen: invalid configuration")
 // checked is a validated Config with derived values.
 type checked struct {
 	Config
-	httpBase string   // BaseURL without a trailing slash
-	wsURL    string   // ws://host:port/ws
-	sources  []net.IP // parsed SourceAddrs
+	nodes   []node   // BaseURL, then NodeURLs
+	sources []net.IP // parsed SourceAddrs
 }
+
+// node is one server node's endpoints.
+type node struct {
+	http string // HTTP base without a trailing slash
+	ws   string // ws://host:port/ws
+}
+
+// httpBase is BaseURL without a trailing slash.
+func (c checked) httpBase() string { return c.nodes[0].http }
 
 // check validates cfg; defConcurrency is the workload's default Concurrency.
 func (cfg Config) check(defConcurrency int) (checked, error) {
@@ -78,8 +99,8 @@ func (cfg Config) check(defConcurrency int) (checked, error) {
 	if cfg.Concurrency < 0 {
 		return checked{}, fmt.Errorf("%w: Concurrency must not be negative (got %d)", ErrInvalidConfig, cfg.Concurrency)
 	}
-	if cfg.ServerPID < 0 {
-		return checked{}, fmt.Errorf("%w: ServerPID must not be negative (got %d)", ErrInvalidConfig, cfg.ServerPID)
+	if err := checkPIDs(cfg.ServerPIDs); err != nil {
+		return checked{}, err
 	}
 	if cfg.Concurrency == 0 {
 		cfg.Concurrency = defConcurrency
@@ -90,30 +111,23 @@ func (cfg Config) check(defConcurrency int) (checked, error) {
 	if cfg.GroupSize < 2 {
 		return checked{}, fmt.Errorf("%w: GroupSize must be at least 2 (got %d)", ErrInvalidConfig, cfg.GroupSize)
 	}
-	u, err := url.Parse(cfg.BaseURL)
-	if err != nil {
-		return checked{}, fmt.Errorf("%w: BaseURL %q: %w", ErrInvalidConfig, cfg.BaseURL, err)
-	}
-	var wsScheme string
-	switch u.Scheme {
-	case "http":
-		wsScheme = "ws"
-	case "https":
-		wsScheme = "wss"
-	default:
-		return checked{}, fmt.Errorf("%w: BaseURL %q: scheme must be http or https", ErrInvalidConfig, cfg.BaseURL)
-	}
-	if !IsLoopbackHost(u.Hostname()) {
-		return checked{}, fmt.Errorf("%w: BaseURL %q: host %q is not a loopback address; loadgen only targets servers on this machine (127.0.0.0/8, ::1, localhost)",
-			ErrInvalidConfig, cfg.BaseURL, u.Hostname())
-	}
-	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return checked{}, fmt.Errorf("%w: BaseURL %q: want scheme://host:port[/path] only", ErrInvalidConfig, cfg.BaseURL)
-	}
 	c := checked{Config: cfg}
-	base := strings.TrimSuffix(u.Scheme+"://"+u.Host+u.Path, "/")
-	c.httpBase = base
-	c.wsURL = wsScheme + strings.TrimPrefix(base, u.Scheme) + "/ws"
+	seen := map[string]bool{}
+	for i, raw := range append([]string{cfg.BaseURL}, cfg.NodeURLs...) {
+		field := "BaseURL"
+		if i > 0 {
+			field = fmt.Sprintf("NodeURLs[%d]", i-1)
+		}
+		n, err := parseNode(raw)
+		if err != nil {
+			return checked{}, fmt.Errorf("%w: %s %q: %w", ErrInvalidConfig, field, raw, err)
+		}
+		if seen[n.http] {
+			return checked{}, fmt.Errorf("%w: %s %q: the node is given twice (the nodes are BaseURL followed by NodeURLs)", ErrInvalidConfig, field, raw)
+		}
+		seen[n.http] = true
+		c.nodes = append(c.nodes, n)
+	}
 	for _, s := range cfg.SourceAddrs {
 		ip := net.ParseIP(s)
 		if ip == nil || !ip.IsLoopback() {
@@ -122,6 +136,46 @@ func (cfg Config) check(defConcurrency int) (checked, error) {
 		c.sources = append(c.sources, ip)
 	}
 	return c, nil
+}
+
+// parseNode checks a node's HTTP base and derives its endpoints.
+func parseNode(raw string) (node, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return node{}, err
+	}
+	var wsScheme string
+	switch u.Scheme {
+	case "http":
+		wsScheme = "ws"
+	case "https":
+		wsScheme = "wss"
+	default:
+		return node{}, errors.New("scheme must be http or https")
+	}
+	if !IsLoopbackHost(u.Hostname()) {
+		return node{}, fmt.Errorf("host %q is not a loopback address; loadgen only targets servers on this machine (127.0.0.0/8, ::1, localhost)", u.Hostname())
+	}
+	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return node{}, errors.New("want scheme://host:port[/path] only")
+	}
+	base := strings.TrimSuffix(u.Scheme+"://"+u.Host+u.Path, "/")
+	return node{http: base, ws: wsScheme + strings.TrimPrefix(base, u.Scheme) + "/ws"}, nil
+}
+
+// checkPIDs refuses process ids that are not positive or are given twice.
+func checkPIDs(pids []int) error {
+	seen := map[int]bool{}
+	for _, pid := range pids {
+		if pid <= 0 {
+			return fmt.Errorf("%w: ServerPIDs: %d is not a process id", ErrInvalidConfig, pid)
+		}
+		if seen[pid] {
+			return fmt.Errorf("%w: ServerPIDs: process %d is given twice", ErrInvalidConfig, pid)
+		}
+		seen[pid] = true
+	}
+	return nil
 }
 
 // IsLoopbackHost reports whether host (a URL host name without port) names this machine's

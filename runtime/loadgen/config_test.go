@@ -35,7 +35,9 @@ func TestBoundsRequired(t *testing.T) {
 		{Count: 10, Duration: -time.Second},
 		{Count: 10, Duration: time.Second, Concurrency: -1},
 		{Count: 10, Duration: time.Second, GroupSize: 1},
-		{Count: 10, Duration: time.Second, ServerPID: -1},
+		{Count: 10, Duration: time.Second, ServerPIDs: []int{-1}},
+		{Count: 10, Duration: time.Second, ServerPIDs: []int{0}},
+		{Count: 10, Duration: time.Second, ServerPIDs: []int{7, 7}},
 		{Count: 10, Duration: time.Second, SourceAddrs: []string{"10.1.2.3"}},
 		{Count: 10, Duration: time.Second, SourceAddrs: []string{"not-an-ip"}},
 	} {
@@ -53,12 +55,12 @@ func TestDerivedURLs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.httpBase != "http://127.0.0.1:8080" || c.wsURL != "ws://127.0.0.1:8080/ws" || c.Concurrency != 7 || c.GroupSize != DefaultGroupSize {
+	if c.httpBase() != "http://127.0.0.1:8080" || len(c.nodes) != 1 || c.nodes[0].ws != "ws://127.0.0.1:8080/ws" || c.Concurrency != 7 || c.GroupSize != DefaultGroupSize {
 		t.Fatalf("%+v", c)
 	}
 	c, _ = Config{BaseURL: "https://[::1]:9/mz", Count: 1, Duration: time.Second}.check(1)
-	if c.wsURL != "wss://[::1]:9/mz/ws" {
-		t.Fatalf("ws url %q", c.wsURL)
+	if c.nodes[0].ws != "wss://[::1]:9/mz/ws" {
+		t.Fatalf("ws url %q", c.nodes[0].ws)
 	}
 }
 

@@ -11,13 +11,16 @@ const idleSettle = 2 * time.Second
 
 // Connect registers Count agents over HTTP (Concurrency at a time), then opens and
 // authenticates one WebSocket per agent (network/connect, Concurrency in flight) and
-// reports connects/s with the latency of each dial + handshake. With Config.ServerPID it
-// reports the server's CPU time per connect over that phase (Extra[ExtraServerCPUPerOp]),
-// and reads the server's VmRSS (/proc/<pid>/status) after registration and again once
-// every connection is open and has been idle for two seconds, reporting the difference per
-// connection (Extra["rss_bytes_per_conn"]); the server's Go heap, stack and goroutine
-// counts from /metrics are reported per connection too when available. The connections
-// are closed before Connect returns. On error the result holds what was measured so far.
+// reports connects/s with the latency of each dial + handshake. Over several nodes
+// (Config.NodeURLs) agent i is registered on, and connects to, node i mod nodes, so the
+// connections are spread evenly and the nodes need not share a store. With
+// Config.ServerPIDs it reports the servers' CPU time per connect over that phase
+// (Extra[ExtraServerCPUPerOp]), and reads their VmRSS (/proc/<pid>/status) after
+// registration and again once every connection is open and has been idle for two
+// seconds, reporting the growth of the sum per connection (Extra["rss_bytes_per_conn"]);
+// the servers' Go heap, stack and goroutine counts from /metrics (summed over the nodes)
+// are reported per connection too when available. The connections are closed before
+// Connect returns. On error the result holds what was measured so far.
 func Connect(ctx context.Context, cfg Config) (Result, error) {
 	c, err := cfg.check(DefaultConnectConcurrency)
 	if err != nil {
@@ -27,7 +30,7 @@ func Connect(ctx context.Context, cfg Config) (Result, error) {
 	defer r.close()
 	runCtx, cancel := context.WithTimeout(ctx, c.Duration)
 	defer cancel()
-	res := Result{Workload: "connect", Planned: c.Count, RateUnit: "connects/s", Extra: map[string]float64{}}
+	res := Result{Workload: "connect", Planned: c.Count, RateUnit: "connects/s", Extra: map[string]float64{ExtraNodes: float64(len(c.nodes))}}
 
 	creds, err := r.registerAll(runCtx, c.Count, res.Extra)
 	if err != nil {
@@ -37,13 +40,13 @@ func Connect(ctx context.Context, cfg Config) (Result, error) {
 		return res, fmt.Errorf("connect: %w", err)
 	}
 	var probe memProbe
-	if err := probe.before(runCtx, r, c.ServerPID); err != nil {
+	if err := probe.before(runCtx, r, c.ServerPIDs); err != nil {
 		return res, fmt.Errorf("connect: %w", err)
 	}
 
 	clients := make([]*client, c.Count)
 	defer func() { closeAll(clients, c.Concurrency) }()
-	cpu := startCPU(c.ServerPID)
+	cpu := startCPU(c.ServerPIDs)
 	err = r.openAll(runCtx, creds, clients, &res)
 	cpu.finish(&res, int64(res.Count))
 	res.StoppedBy = StoppedByCount
@@ -61,15 +64,15 @@ func Connect(ctx context.Context, cfg Config) (Result, error) {
 	return res, nil
 }
 
-// registerAll registers n agents, Concurrency at a time, and records the registration rate
-// in extra.
+// registerAll registers n agents, Concurrency at a time, agent i on node nodeOf(i), and
+// records the registration rate in extra.
 func (r *runner) registerAll(ctx context.Context, n int, extra map[string]float64) ([]credentials, error) {
 	creds := make([]credentials, n)
-	base := r.reserveNames(n)
+	first := r.reserveNames(n)
 	start := time.Now()
 	err := forEach(ctx, n, r.cfg.Concurrency, func(ctx context.Context, i int) error {
 		var err error
-		creds[i], err = r.register(ctx, r.name(base+i))
+		creds[i], err = r.register(ctx, r.cfg.nodes[r.nodeOf(i)].http, r.name(first+i))
 		return err
 	})
 	if err != nil {
@@ -87,7 +90,7 @@ func (r *runner) openAll(ctx context.Context, creds []credentials, clients []*cl
 	start := time.Now()
 	err := forEach(ctx, len(creds), r.cfg.Concurrency, func(ctx context.Context, i int) error {
 		t0 := time.Now()
-		cl, err := r.open(ctx, creds[i].APIKey)
+		cl, err := r.open(ctx, r.nodeOf(i), creds[i].APIKey)
 		if err != nil {
 			return fmt.Errorf("agent %d: %w", i, err)
 		}
@@ -113,24 +116,24 @@ func (r *runner) openAll(ctx context.Context, creds []credentials, clients []*cl
 // memMetrics are the server metrics sampled around the connection phase, when exposed.
 var memMetrics = []string{"go_memstats_heap_inuse_bytes", "go_memstats_stack_inuse_bytes", "go_goroutines"}
 
-// memProbe samples the server's memory before and after the connections open.
+// memProbe samples the servers' memory before and after the connections open.
 type memProbe struct {
-	pid     int
-	rss     int64
+	pids    []int
+	rss     int64 // summed over pids
 	metrics map[string]float64
 }
 
-// before takes the first sample (RSS only when pid > 0).
-func (p *memProbe) before(ctx context.Context, r *runner, pid int) error {
-	p.pid = pid
-	if pid > 0 {
-		rss, err := residentBytes(pid)
+// before takes the first sample (RSS only when there are pids).
+func (p *memProbe) before(ctx context.Context, r *runner, pids []int) error {
+	p.pids = pids
+	if len(pids) > 0 {
+		rss, err := residentSum(pids)
 		if err != nil {
 			return err
 		}
 		p.rss = rss
 	}
-	p.metrics = r.scrapeMetrics(ctx, memMetrics...)
+	p.metrics = r.scrapeNodes(ctx, memMetrics...)
 	return nil
 }
 
@@ -138,11 +141,11 @@ func (p *memProbe) before(ctx context.Context, r *runner, pid int) error {
 // records the differences per connection in res.
 func (p *memProbe) after(ctx context.Context, r *runner, conns int, res *Result) error {
 	extra := res.Extra
-	if p.pid <= 0 {
+	if len(p.pids) == 0 {
 		res.setUnmeasured("rss_bytes_per_conn", reasonNoPID)
 	} else {
 		settle(ctx, idleSettle) // nothing is sent on the connections meanwhile
-		rss, err := residentBytes(p.pid)
+		rss, err := residentSum(p.pids)
 		if err != nil {
 			return err
 		}
@@ -152,7 +155,7 @@ func (p *memProbe) after(ctx context.Context, r *runner, conns int, res *Result)
 	}
 	mctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	now := r.scrapeMetrics(mctx, memMetrics...)
+	now := r.scrapeNodes(mctx, memMetrics...)
 	for _, name := range memMetrics {
 		b, okB := p.metrics[name]
 		a, okA := now[name]

@@ -14,13 +14,18 @@ import (
 
 // Keys of the server CPU figures in Result.Extra (and Result.Unmeasured).
 const (
-	// ExtraServerCPUPerOp is the server's CPU time (user + system) in the measured phase
-	// divided by the operations completed: per connect (Connect), per message (DM), per
-	// delivery (Fanout), in nanoseconds.
+	// ExtraServerCPUPerOp is the server's CPU time (user + system, summed over
+	// Config.ServerPIDs) in the measured phase divided by the operations completed: per
+	// connect (Connect), per message (DM), per delivery (Fanout), in nanoseconds.
 	ExtraServerCPUPerOp = "server_cpu_ns_per_op"
-	// ExtraServerCPU is the server's CPU time in the measured phase, in nanoseconds.
+	// ExtraServerCPU is the server's CPU time in the measured phase (summed over
+	// Config.ServerPIDs), in nanoseconds.
 	ExtraServerCPU = "server_cpu_ns"
 )
+
+// ExtraNodes is the key in Result.Extra of the number of server nodes the sockets were
+// spread over (1 + len(Config.NodeURLs)).
+const ExtraNodes = "nodes"
 
 // Clock ticks of /proc/<pid>/stat.
 const (
@@ -118,25 +123,27 @@ func auxvValue(auxv []byte, word int, order binary.ByteOrder, key uint64) uint64
 	return 0
 }
 
-// cpuProbe measures the server's CPU time over the measured phase of a workload.
+// cpuProbe measures the CPU time of the server's processes over the measured phase of a
+// workload.
 type cpuProbe struct {
-	pid    int
-	start  time.Duration
-	reason string // why the figure is not measured; empty while it is
+	pids   []int
+	start  time.Duration // the processes' CPU time at the start, summed
+	reason string        // why the figure is not measured; empty while it is
 }
 
-// reasonNoPID is the Unmeasured reason of the server figures when Config.ServerPID is 0.
-const reasonNoPID = "the server's process id is unknown (Config.ServerPID is 0)"
+// reasonNoPID is the Unmeasured reason of the server figures when Config.ServerPIDs is
+// empty.
+const reasonNoPID = "the server's process id is unknown (Config.ServerPIDs is empty)"
 
 // startCPU takes the first sample; it is called just before the measured phase.
-func startCPU(pid int) *cpuProbe {
-	p := &cpuProbe{pid: pid}
-	if pid <= 0 {
+func startCPU(pids []int) *cpuProbe {
+	p := &cpuProbe{pids: pids}
+	if len(pids) == 0 {
 		p.reason = reasonNoPID
 		return p
 	}
 	var err error
-	if p.start, err = ProcessCPU(pid); err != nil {
+	if p.start, err = processesCPU(pids); err != nil {
 		p.reason = err.Error()
 	}
 	return p
@@ -146,7 +153,7 @@ func startCPU(pid int) *cpuProbe {
 // time per operation (ops of them completed) in res, or why it is not measured.
 func (p *cpuProbe) finish(res *Result, ops int64) {
 	if p.reason == "" {
-		end, err := ProcessCPU(p.pid)
+		end, err := processesCPU(p.pids)
 		used := end - p.start
 		switch {
 		case err != nil:
@@ -163,4 +170,17 @@ func (p *cpuProbe) finish(res *Result, ops int64) {
 		}
 	}
 	res.setUnmeasured(ExtraServerCPUPerOp, p.reason)
+}
+
+// processesCPU returns the CPU time the processes have used so far, summed.
+func processesCPU(pids []int) (time.Duration, error) {
+	var sum time.Duration
+	for _, pid := range pids {
+		d, err := ProcessCPU(pid)
+		if err != nil {
+			return 0, err
+		}
+		sum += d
+	}
+	return sum, nil
 }

@@ -132,7 +132,7 @@ func TestProcessCPUErrors(t *testing.T) {
 
 func TestCPUProbeReasons(t *testing.T) {
 	var res Result
-	startCPU(0).finish(&res, 10)
+	startCPU(nil).finish(&res, 10)
 	if res.Unmeasured[ExtraServerCPUPerOp] != reasonNoPID || res.Extra != nil {
 		t.Errorf("no pid: %+v", res)
 	}
@@ -140,12 +140,12 @@ func TestCPUProbeReasons(t *testing.T) {
 		return
 	}
 	res = Result{}
-	startCPU(os.Getpid()).finish(&res, 0)
+	startCPU([]int{os.Getpid()}).finish(&res, 0)
 	if res.Unmeasured[ExtraServerCPUPerOp] != "no operation completed" {
 		t.Errorf("no operation: %+v", res)
 	}
 	res = Result{Extra: map[string]float64{}}
-	p := startCPU(os.Getpid())
+	p := startCPU([]int{os.Getpid()})
 	p.start -= 20 * time.Millisecond // as if the phase had used 20 ms more
 	p.finish(&res, 4)
 	if got := res.Extra[ExtraServerCPUPerOp]; got < float64(5*time.Millisecond) || res.Extra[ExtraServerCPU] < float64(20*time.Millisecond) {
@@ -169,7 +169,7 @@ func TestServerCPUPerOp(t *testing.T) {
 		"fanout":  {Count: 100, GroupSize: 5},
 	} {
 		t.Run(name, func(t *testing.T) {
-			cfg.BaseURL, cfg.Duration, cfg.ServerPID = base, 30*time.Second, os.Getpid()
+			cfg.BaseURL, cfg.Duration, cfg.ServerPIDs = base, 30*time.Second, []int{os.Getpid()}
 			res, err := workloads()[name](context.Background(), cfg)
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)

@@ -29,8 +29,10 @@ type pair struct {
 // an initial conversation). Each pair sends sequentially: the next messages/send starts
 // once the peer received the previous message. The latency of a message runs from just
 // before messages/send to the arrival of messages/received at the peer. Count messages are
-// sent in total, shared by the pairs. With Config.ServerPID the server's CPU time per
-// message over the sending phase is reported (Extra[ExtraServerCPUPerOp]).
+// sent in total, shared by the pairs. Over several nodes (Config.NodeURLs) the two agents
+// of a pair are on different nodes, and the pairs' sockets are spread evenly. With
+// Config.ServerPIDs the servers' CPU time per message over the sending phase is reported
+// (Extra[ExtraServerCPUPerOp]).
 func DM(ctx context.Context, cfg Config) (Result, error) {
 	c, err := cfg.check(1)
 	if err != nil {
@@ -40,7 +42,7 @@ func DM(ctx context.Context, cfg Config) (Result, error) {
 	defer r.close()
 	runCtx, cancel := context.WithTimeout(ctx, c.Duration)
 	defer cancel()
-	res := Result{Workload: "dm", Planned: c.Count, RateUnit: "messages/s", Extra: map[string]float64{"pairs": float64(c.Concurrency)}}
+	res := Result{Workload: "dm", Planned: c.Count, RateUnit: "messages/s", Extra: map[string]float64{"pairs": float64(c.Concurrency), ExtraNodes: float64(len(c.nodes))}}
 
 	pairs, clients, err := r.setupPairs(runCtx, c.Concurrency)
 	if err != nil {
@@ -53,7 +55,7 @@ func DM(ctx context.Context, cfg Config) (Result, error) {
 	samples := make([][]time.Duration, len(pairs))
 	errs := make([]error, len(pairs))
 	var wg sync.WaitGroup
-	cpu := startCPU(c.ServerPID)
+	cpu := startCPU(c.ServerPIDs)
 	start := time.Now()
 	for i, p := range pairs {
 		wg.Go(func() {
@@ -68,7 +70,8 @@ func DM(ctx context.Context, cfg Config) (Result, error) {
 	return res, err
 }
 
-// setupPairs creates n pairs and returns them with every client (for closing).
+// setupPairs creates n pairs and returns them with every client (for closing). Pair i is
+// agents 2i and 2i+1, which nodeOf places on consecutive, so different, nodes.
 func (r *runner) setupPairs(ctx context.Context, n int) ([]*pair, []*client, error) {
 	clients, err := r.setupAgents(ctx, 2*n)
 	if err != nil {

@@ -15,14 +15,22 @@
 //   - Fanout runs one conversation of GroupSize members and one sender; the latency of a
 //     message is measured from just before messages/send until the last recipient got it.
 //
-// Given the server's process id (Config.ServerPID), every workload also reports the
+// Given the server's process id (Config.ServerPIDs), every workload also reports the
 // server's CPU time per operation over the measured phase (Extra[ExtraServerCPUPerOp]: per
 // connect, per message, per delivery), from utime + stime of /proc/<pid>/stat sampled at
 // its start and end only. It counts the server's own cycles rather than the wall clock, so
 // other work on the machine moves it far less than it moves a rate and it compares across
 // noisy runs; its resolution is one clock tick (10 ms) over the whole phase, so runs of a
-// few seconds give it to about a percent. Without a process id the figure is absent and Result.Unmeasured
-// says why.
+// few seconds give it to about a percent. Without a process id the figure is absent and
+// Result.Unmeasured says why.
+//
+// A cluster (several moltzap-server processes on one store and one bus) is loaded through
+// all of its nodes: Config.BaseURL is the first node and Config.NodeURLs the others. The
+// sockets are opened on the nodes round robin, so the two agents of a DM pair are on
+// different nodes (every message crosses the bus), the members of the Fanout conversation
+// are spread evenly, and so are Connect's connections. ServerPIDs then lists every node's
+// process and the CPU and memory figures are their sums. Extra[ExtraNodes] is the number
+// of nodes.
 //
 // Safety: a run refuses any server that is not on a loopback address, and is bounded both
 // by Config.Count and Config.Duration (whichever comes first ends it).

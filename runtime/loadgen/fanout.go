@@ -15,8 +15,10 @@ import (
 // (default 1: the next send starts once every recipient got the previous message). The
 // latency of a message runs from just before messages/send until the last recipient got
 // messages/received. Rate is in deliveries/s (messages x recipients / elapsed);
-// Extra["messages_per_s"] is the message rate. With Config.ServerPID the server's CPU time
-// per delivery over the sending phase is reported (Extra[ExtraServerCPUPerOp]).
+// Extra["messages_per_s"] is the message rate. Over several nodes (Config.NodeURLs) the
+// sender is on the first and the members' sockets are spread evenly with it. With
+// Config.ServerPIDs the servers' CPU time per delivery over the sending phase is reported
+// (Extra[ExtraServerCPUPerOp]).
 func Fanout(ctx context.Context, cfg Config) (Result, error) {
 	c, err := cfg.check(1)
 	if err != nil {
@@ -28,7 +30,7 @@ func Fanout(ctx context.Context, cfg Config) (Result, error) {
 	defer cancel()
 	recipients := c.GroupSize - 1
 	res := Result{Workload: "fanout", Planned: c.Count, RateUnit: "deliveries/s",
-		Extra: map[string]float64{"recipients": float64(recipients), "in_flight": float64(c.Concurrency)}}
+		Extra: map[string]float64{"recipients": float64(recipients), "in_flight": float64(c.Concurrency), ExtraNodes: float64(len(c.nodes))}}
 
 	clients, err := r.setupAgents(runCtx, c.GroupSize)
 	if err != nil {
@@ -51,7 +53,7 @@ func Fanout(ctx context.Context, cfg Config) (Result, error) {
 	samples := make([][]time.Duration, c.Concurrency)
 	errs := make([]error, c.Concurrency)
 	var wg sync.WaitGroup
-	cpu := startCPU(c.ServerPID)
+	cpu := startCPU(c.ServerPIDs)
 	start := time.Now()
 	for i := range c.Concurrency {
 		wg.Go(func() {

@@ -16,10 +16,11 @@ type credentials struct {
 	ClaimToken string `json:"claimToken"`
 }
 
-// register creates an agent named name (POST /api/v1/auth/register).
-func (r *runner) register(ctx context.Context, name string) (credentials, error) {
+// register creates an agent named name on the node whose HTTP base is base (POST
+// /api/v1/auth/register).
+func (r *runner) register(ctx context.Context, base, name string) (credentials, error) {
 	var c credentials
-	if err := r.post(ctx, "/api/v1/auth/register", map[string]string{"name": name}, &c, http.StatusCreated); err != nil {
+	if err := r.post(ctx, base, "/api/v1/auth/register", map[string]string{"name": name}, &c, http.StatusCreated); err != nil {
 		return credentials{}, fmt.Errorf("register %s: %w", name, err)
 	}
 	if c.APIKey == "" || c.ClaimToken == "" {
@@ -28,23 +29,24 @@ func (r *runner) register(ctx context.Context, name string) (credentials, error)
 	return c, nil
 }
 
-// claim binds the agent to owner (POST /api/v1/auth/claim).
-func (r *runner) claim(ctx context.Context, c credentials, owner string) error {
+// claim binds the agent to owner on the node whose HTTP base is base (POST
+// /api/v1/auth/claim).
+func (r *runner) claim(ctx context.Context, base string, c credentials, owner string) error {
 	body := map[string]string{"claimToken": c.ClaimToken, "ownerUserId": owner}
-	if err := r.post(ctx, "/api/v1/auth/claim", body, nil, http.StatusCreated, http.StatusOK); err != nil {
+	if err := r.post(ctx, base, "/api/v1/auth/claim", body, nil, http.StatusCreated, http.StatusOK); err != nil {
 		return fmt.Errorf("claim %s: %w", c.AgentID, err)
 	}
 	return nil
 }
 
-// post sends body as JSON to path and decodes the answer into out (if set); any status
+// post sends body as JSON to base+path and decodes the answer into out (if set); any status
 // but the wanted ones is an error carrying the server's error text.
-func (r *runner) post(ctx context.Context, path string, body, out any, want ...int) error {
+func (r *runner) post(ctx context.Context, base, path string, body, out any, want ...int) error {
 	b, err := json.Marshal(body)
 	if err != nil {
 		return fmt.Errorf("encode body: %w", err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.cfg.httpBase+path, bytes.NewReader(b))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+path, bytes.NewReader(b))
 	if err != nil {
 		return fmt.Errorf("build request: %w", err)
 	}

@@ -36,10 +36,10 @@ type Result struct {
 	// Latency summarises the per-operation latencies; nil when none were measured.
 	Latency *Latency `json:"latency,omitempty"`
 	// Extra holds workload-specific figures, e.g. "rss_bytes_per_conn" (connect),
-	// "messages_per_s" (fanout) or ExtraServerCPUPerOp (every workload).
+	// "messages_per_s" (fanout), ExtraServerCPUPerOp and ExtraNodes (every workload).
 	Extra map[string]float64 `json:"extra,omitempty"`
 	// Unmeasured names the figures a run could not take, each with the reason (for
-	// instance ExtraServerCPUPerOp without Config.ServerPID). A figure is in Extra or here,
+	// instance ExtraServerCPUPerOp without Config.ServerPIDs). A figure is in Extra or here,
 	// never in both.
 	Unmeasured map[string]string `json:"unmeasured,omitempty"`
 }

@@ -21,6 +21,19 @@ func residentBytes(pid int) (int64, error) {
 	return parseVmRSS(b)
 }
 
+// residentSum returns the resident set sizes of the processes, summed.
+func residentSum(pids []int) (int64, error) {
+	var sum int64
+	for _, pid := range pids {
+		n, err := residentBytes(pid)
+		if err != nil {
+			return 0, err
+		}
+		sum += n
+	}
+	return sum, nil
+}
+
 // parseVmRSS extracts "VmRSS:   1234 kB" from a /proc/<pid>/status text, in bytes.
 func parseVmRSS(status []byte) (int64, error) {
 	for line := range bytes.Lines(status) {
@@ -41,11 +54,32 @@ func parseVmRSS(status []byte) (int64, error) {
 	return 0, fmt.Errorf("no VmRSS line (kernel thread or not Linux?)")
 }
 
-// scrapeMetrics reads the named unlabelled samples from the server's Prometheus endpoint
-// (GET /metrics). It is best effort: a server without the endpoint yields an empty map.
-func (r *runner) scrapeMetrics(ctx context.Context, names ...string) map[string]float64 {
+// scrapeNodes reads the named unlabelled samples from every node's Prometheus endpoint and
+// sums them; a sample some node does not expose is left out.
+func (r *runner) scrapeNodes(ctx context.Context, names ...string) map[string]float64 {
+	sum := map[string]float64{}
+	for i, n := range r.cfg.nodes {
+		got := r.scrapeMetrics(ctx, n.http, names...)
+		for _, name := range names {
+			v, ok := got[name]
+			_, had := sum[name]
+			switch {
+			case ok && (i == 0 || had):
+				sum[name] += v
+			default:
+				delete(sum, name)
+			}
+		}
+	}
+	return sum
+}
+
+// scrapeMetrics reads the named unlabelled samples from the Prometheus endpoint of the
+// node whose HTTP base is base (GET /metrics). It is best effort: a server without the
+// endpoint yields an empty map.
+func (r *runner) scrapeMetrics(ctx context.Context, base string, names ...string) map[string]float64 {
 	out := map[string]float64{}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.cfg.httpBase+"/metrics", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)
 	if err != nil {
 		return out
 	}

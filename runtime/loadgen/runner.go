@@ -50,6 +50,10 @@ func (r *runner) netDial(ctx context.Context, network, addr string) (net.Conn, e
 	return d.DialContext(ctx, network, addr)
 }
 
+// nodeOf returns the node that agent i of a workload opens its socket on: round robin over
+// the nodes, so that consecutive agents (the two of a DM pair) are on different nodes.
+func (r *runner) nodeOf(i int) int { return i % len(r.cfg.nodes) }
+
 // name returns the unique agent name number i of this run.
 func (r *runner) name(i int) string { return fmt.Sprintf("lg%s-%d", r.runID, i) }
 

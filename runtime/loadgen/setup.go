@@ -7,27 +7,30 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/moltzap/moltzap-go/generated/protocol"
+	"github.com/moltzap/moltzap-go/runtime/wire"
 )
 
 // sendText is the body of every message a workload sends: one text part of a realistic
 // chat size (about 100 bytes).
 const sendText = "loadgen: the quick brown fox jumps over the lazy dog while the agents keep chatting."
 
-// setupAgents registers n agents claimed by one fresh owner user (so that any contact
-// policy lets them talk), opens and authenticates one connection each, and returns the
-// connections. On error the connections opened so far are closed.
+// setupAgents registers n agents on BaseURL, claimed by one fresh owner user (so that any
+// contact policy lets them talk), opens and authenticates one connection each, agent i on
+// node nodeOf(i), and returns the connections. On error the connections opened so far are
+// closed.
 func (r *runner) setupAgents(ctx context.Context, n int) ([]*client, error) {
 	owner := uuid.NewString()
 	workers := DefaultSetupConcurrency
 	creds := make([]credentials, n)
-	base := r.reserveNames(n)
+	first := r.reserveNames(n)
+	base := r.cfg.httpBase()
 	err := forEach(ctx, n, workers, func(ctx context.Context, i int) error {
-		c, err := r.register(ctx, r.name(base+i))
+		c, err := r.register(ctx, base, r.name(first+i))
 		if err != nil {
 			return err
 		}
 		creds[i] = c
-		return r.claim(ctx, c, owner)
+		return r.claim(ctx, base, c, owner)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("register agents: %w", err)
@@ -35,14 +38,24 @@ func (r *runner) setupAgents(ctx context.Context, n int) ([]*client, error) {
 	clients := make([]*client, n)
 	err = forEach(ctx, n, workers, func(ctx context.Context, i int) error {
 		var err error
-		clients[i], err = r.open(ctx, creds[i].APIKey)
-		return err
+		clients[i], err = r.open(ctx, r.nodeOf(i), creds[i].APIKey)
+		return notOneCluster(err, r.nodeOf(i))
 	})
 	if err != nil {
 		closeAll(clients, workers)
 		return nil, fmt.Errorf("connect agents: %w", err)
 	}
 	return clients, nil
+}
+
+// notOneCluster adds a hint to err when node n (not BaseURL's) refused the key of an agent
+// registered on BaseURL: the nodes do not share a store.
+func notOneCluster(err error, n int) error {
+	var we *wire.Error
+	if n > 0 && errors.As(err, &we) && we.Code == protocol.CodeUnauthorized {
+		return fmt.Errorf("%w (the agent was registered on the first node: the nodes must form one cluster, on one store)", err)
+	}
+	return err
 }
 
 // conversation has creator request a task on the default app (which accepts every task)

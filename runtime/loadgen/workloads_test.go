@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -13,10 +14,11 @@ import (
 
 func TestConnect(t *testing.T) {
 	base := testServer(t)
+	quiesce(t)
 	var mu sync.Mutex
 	var last, calls int
 	res, err := Connect(context.Background(), Config{
-		BaseURL: base, Count: 20, Duration: 30 * time.Second, Concurrency: 4, ServerPID: os.Getpid(),
+		BaseURL: base, Count: 20, Duration: 30 * time.Second, Concurrency: 4, ServerPIDs: []int{os.Getpid()},
 		Progress: func(done, total int) {
 			mu.Lock()
 			defer mu.Unlock()
@@ -41,7 +43,8 @@ func TestConnect(t *testing.T) {
 	if res.Extra["rss_before_bytes"] <= 0 {
 		t.Errorf("rss before %v", res.Extra["rss_before_bytes"])
 	}
-	// Each connection costs the server at least its read loop and writer goroutines.
+	// The server runs in this process: each connection costs at least the read goroutine of
+	// loadgen's client (the server holds none for an idle connection).
 	if g := res.Extra["go_goroutines_per_conn"]; g < 1 {
 		t.Errorf("goroutines per connection %v", g)
 	}
@@ -49,6 +52,25 @@ func TestConnect(t *testing.T) {
 		t.Errorf("progress ended at %d after %d calls", last, calls)
 	}
 	waitNoConnections(t, base)
+}
+
+// quiesce waits until this process's goroutine count has held still for longer than the
+// transport's idle workers linger (2 s): workers left by earlier tests that retired during
+// a Connect would lower its goroutines per connection.
+func quiesce(t *testing.T) {
+	t.Helper()
+	const still = 2500 * time.Millisecond
+	deadline := time.Now().Add(15 * time.Second)
+	n, since := runtime.NumGoroutine(), time.Now()
+	for time.Since(since) < still {
+		if time.Now().After(deadline) {
+			t.Fatalf("the goroutine count did not settle in 15 s (now %d)", n)
+		}
+		time.Sleep(50 * time.Millisecond)
+		if m := runtime.NumGoroutine(); m != n {
+			n, since = m, time.Now()
+		}
+	}
 }
 
 func TestDM(t *testing.T) {
@@ -64,7 +86,7 @@ func TestDM(t *testing.T) {
 		checkLatency(t, res)
 		// Without a server pid the CPU figure is absent, with the reason.
 		if _, ok := res.Extra[ExtraServerCPUPerOp]; ok || res.Unmeasured[ExtraServerCPUPerOp] != reasonNoPID {
-			t.Fatalf("dm without ServerPID: extra %v, unmeasured %v", res.Extra, res.Unmeasured)
+			t.Fatalf("dm without ServerPIDs: extra %v, unmeasured %v", res.Extra, res.Unmeasured)
 		}
 		if tab := res.Table(); !regexp.MustCompile(`(?m)^server_cpu_ns_per_op +not measured: ` + regexp.QuoteMeta(reasonNoPID) + `$`).MatchString(tab) {
 			t.Fatalf("table:\n%s", tab)
