@@ -71,8 +71,14 @@ func (q *flushQueue) pop() *Conn {
 }
 
 // run is a runner: it flushes queued connections until none is left.
+//
+// Before each connection it yields once: the frames of a fan-out reach a connection from
+// several requests a few microseconds apart, and letting the goroutines queueing them run
+// first puts more of them in the same writev (measured with 8 messages in flight to 50
+// members: 5 frames per writev instead of 1.7, 1.3x deliveries/s, same DM latency).
 func (q *flushQueue) run() {
 	for c := q.pop(); c != nil; c = q.pop() {
+		runtime.Gosched()
 		c.flush(false)
 	}
 }
