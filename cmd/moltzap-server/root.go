@@ -55,6 +55,7 @@ type options struct {
 	contactTimeout, contactCacheTTL                 time.Duration
 	// Sessions, metrics listener, browser origins.
 	sessionValidator, metricsAddr string
+	pprofAddr                     string
 	sessionTimeout                time.Duration
 	allowedOrigins                []string
 	// PostgreSQL store instead of the embedded SQLite one (--database-url).
@@ -126,6 +127,7 @@ func newRootCmd() *cobra.Command {
 	f.StringVar(&o.sessionValidator, "session-validator", "", "URL of the session-token webhook validator (REFERENCE 6.3); without it sessionToken connects are refused")
 	f.DurationVar(&o.sessionTimeout, "session-validator-timeout", 5*time.Second, "timeout of one session validator request (a timeout refuses the token)")
 	f.StringVar(&o.metricsAddr, "metrics-addr", "", "serve /metrics on this address instead of the public one")
+	f.StringVar(&o.pprofAddr, "pprof-addr", "", "serve the Go runtime's profiles (/debug/pprof/) on this address (keep it private: loopback or an admin network)")
 	f.StringVar(&o.observatoryToken, "observatory-token", "", "serve the Observatory (live read-only view: WebSocket /observatory, page /observatory/) to holders of this token (default: the --admin-secret, if any)")
 	f.IntVar(&o.observatoryMaxConns, "observatory-max-conns", 100, "open Observatory sockets allowed; more are closed with 1008")
 	f.StringSliceVar(&o.allowedOrigins, "allowed-origins", nil, "comma-separated origins allowed to open a WebSocket from a browser (default: any)")
@@ -188,6 +190,11 @@ func (o options) validate() error {
 	if o.sessionValidator != "" {
 		if u, err := url.Parse(o.sessionValidator); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return fmt.Errorf("--session-validator %q: want an http(s) URL", o.sessionValidator)
+		}
+	}
+	if o.pprofAddr != "" {
+		if _, _, err := net.SplitHostPort(o.pprofAddr); err != nil {
+			return fmt.Errorf("--pprof-addr %q: want host:port", o.pprofAddr)
 		}
 	}
 	if o.metricsAddr != "" {
@@ -288,6 +295,14 @@ func serve(ctx context.Context, o options, logOut io.Writer) error {
 	if err != nil {
 		_ = srv.Shutdown(context.Background())
 		return fmt.Errorf("listen on %s: %w", o.addr, err)
+	}
+	if o.pprofAddr != "" {
+		stop, err := servePprof(o.pprofAddr, log)
+		if err != nil {
+			_ = srv.Shutdown(context.Background())
+			return err
+		}
+		defer stop()
 	}
 	if o.metricsAddr != "" {
 		stop, err := serveMetrics(o.metricsAddr, srv.MetricsHandler(), log)
