@@ -43,10 +43,11 @@ func TestConnect(t *testing.T) {
 	if res.Extra["rss_before_bytes"] <= 0 {
 		t.Errorf("rss before %v", res.Extra["rss_before_bytes"])
 	}
-	// The server runs in this process: each connection costs at least the read goroutine of
-	// loadgen's client (the server holds none for an idle connection).
-	if g := res.Extra["go_goroutines_per_conn"]; g < 1 {
-		t.Errorf("goroutines per connection %v", g)
+	// The server runs in this process: each connection costs the read goroutine of loadgen's
+	// client and nothing on the server's side (an idle connection holds no goroutine), give or
+	// take the few shared transport workers that start or retire during the measurement.
+	if g := res.Extra["go_goroutines_per_conn"]; g < 0.5 || g > 1.5 {
+		t.Errorf("goroutines per connection %v, want about 1 (the client's; none on the server)", g)
 	}
 	if last != 20 || calls == 0 {
 		t.Errorf("progress ended at %d after %d calls", last, calls)
