@@ -147,7 +147,9 @@ func (h handlers) MessagesSend(ctx context.Context, c *Conn, p protocol.Messages
 		}
 	}
 	targets := append(append(make([]protocol.AgentID, 0, len(decision.Recipients)+1), decision.Recipients...), sender)
-	s.notifyConversation(convID, targets, protocol.MessagesReceivedNotification{TaskID: p.TaskID, Message: msg}, c)
+	if s.notifyConversation(convID, targets, protocol.MessagesReceivedNotification{TaskID: p.TaskID, Message: msg}, c) {
+		s.flushBus(ctx) // other nodes must have it before the sender is told it is sent
+	}
 	s.notifyOffline(convID, msg.ID, decision.Recipients, sender)
 	return protocol.MessagesSendResult{Message: msg}, nil
 }

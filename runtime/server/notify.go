@@ -1,6 +1,9 @@
 package server
 
 import (
+	"context"
+	"time"
+
 	"github.com/moltzap/moltzap-go/generated/protocol"
 	"github.com/moltzap/moltzap-go/runtime/wire"
 )
@@ -48,7 +51,7 @@ func (s *Server) notifyAgents(agentIDs []protocol.AgentID, n protocol.Notificati
 // notifyConversation sends conversation-scoped n to the connections of the agents whose
 // subscription set holds convID (the fan-out gate), except skip. Remote nodes apply the
 // same gate to their connections.
-func (s *Server) notifyConversation(convID protocol.ConversationID, agentIDs []protocol.AgentID, n protocol.Notification, skip *Conn) {
+func (s *Server) notifyConversation(convID protocol.ConversationID, agentIDs []protocol.AgentID, n protocol.Notification, skip *Conn) (published bool) {
 	var gated []*Conn
 	for _, c := range s.conns.ofAgents(agentIDs) {
 		if c != skip && c.subscribed(convID) {
@@ -57,12 +60,33 @@ func (s *Server) notifyConversation(convID protocol.ConversationID, agentIDs []p
 	}
 	routes := s.cluster.route(agentIDs) // nil on a single node
 	if len(gated) == 0 && routes == nil {
-		return
+		return false
 	}
 	frame := s.encodeNotification(n)
 	s.sendTo(gated, frame, nil)
 	if routes != nil && frame != nil {
 		s.cluster.publishNotify(routes, convID, gateChangeOf(n), frame)
+		return true
+	}
+	return false
+}
+
+// busFlushTimeout bounds the wait for the bus to take the notifications of a message.
+const busFlushTimeout = 2 * time.Second
+
+// flushBus waits until the bus has taken what this node published (one round trip to the
+// broker). messages/send calls it before acknowledging a message whose notification went
+// to other nodes: once the sender has its answer, the other nodes get the notification
+// even if this node dies the next instant. A failure is logged: the message is stored and
+// the recipients' clients catch up from history.
+func (s *Server) flushBus(ctx context.Context) {
+	if s.cfg.Bus == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, busFlushTimeout)
+	defer cancel()
+	if err := s.cfg.Bus.Ping(ctx); err != nil {
+		s.log.Warn("bus flush before acknowledging a message failed", "err", err)
 	}
 }
 
