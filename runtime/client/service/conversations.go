@@ -39,7 +39,12 @@ type convState struct {
 	// seq is the highest seq seen (hasSeq false until one is known).
 	seq    int64
 	hasSeq bool
-	// cursor is where the next catch-up starts; it follows seq unless frozen.
+	// settled is the highest seq at or below which every seq was seen or listed; above
+	// holds the seqs seen beyond it (see settle).
+	settled    int64
+	hasSettled bool
+	above      map[int64]struct{}
+	// cursor is where the next catch-up starts; it follows settled unless frozen.
 	cursor    int64
 	hasCursor bool
 	// frozen holds the cursor while the connection is down or a catch-up is owed.

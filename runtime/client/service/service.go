@@ -181,6 +181,7 @@ func (s *Service) deliverListed(taskID string, m protocol.Message, notify bool) 
 	ok := s.accept(cs, m, notify)
 	if v, parsed := parseSeq(m.Seq); parsed && (!cs.hasFloor || v > cs.floor) {
 		cs.floor, cs.hasFloor = v, true
+		cs.settleTo(v)
 	}
 	s.mu.Unlock()
 	if ok && notify {
