@@ -183,10 +183,12 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 			c.closePolicy("authentication timeout")
 		}
 	})
-	ctx, cancel := context.WithCancel(s.ctx)
+	// Requests run under the server's context: Shutdown cancels them, and the peer cancels
+	// a connection's own when it closes (a context per connection would cost every idle
+	// connection a context and its children map).
+	ctx := s.ctx
 	ended := func(info transport.CloseInfo) {
 		authDeadline.Stop()
-		cancel()
 		s.disconnect(c, info)
 		s.connWG.Done() // Shutdown waits for this: the connection is torn down
 	}
