@@ -211,6 +211,9 @@ func TestDispatchModeratorDenyHoldTimeoutError(t *testing.T) {
 	if decisionOf(rel) != "deny" || reasonOf(rel) != "no" {
 		t.Fatalf("deny release %+v", rel)
 	}
+	// The eviction holds by the time the recipient reads the verdict: a send right after it
+	// is refused.
+	w.peers[1].wantError("messages/send", w.sendParams("right after the deny"), -32001)
 	for _, p := range []*peer{w.a, w.peers[0], w.peers[1], w.peers[2]} {
 		p.waitNote("task/conversation/participants/removed", removedNote(denied.ID), nil)
 	}

@@ -147,20 +147,16 @@ func (s *Server) askModerator(b appBinding, l lease.Lease, params protocol.Dispa
 }
 
 // resolveLease applies a verdict to a PENDING lease (dispatch/release goes out through
-// leaseEvents). A moderator's deny, real or synthesised, evicts the recipient from the
-// conversation (REFERENCE 12.5); in-process verdicts never do. A lease already resolved or
-// abandoned (its recipient disconnected) ignores the late verdict.
+// leaseEvents, which also evicts the recipient of a moderator's deny, real or synthesised,
+// REFERENCE 12.5; in-process verdicts never evict). A lease already resolved or abandoned
+// (its recipient disconnected) ignores the late verdict.
 func (s *Server) resolveLease(l lease.Lease, verdict protocol.DispatchAdmissionDecision, moderated bool) {
-	res, err := s.leases.Resolve(l.LeaseID, verdict)
+	_, err := s.leases.Resolve(l.LeaseID, verdict)
 	if errors.Is(err, lease.ErrInvalidVerdict) && moderated {
-		res, err = s.leases.Resolve(l.LeaseID, protocol.DispatchDeny{Reason: optString(reasonAuthorizeError)})
+		_, err = s.leases.Resolve(l.LeaseID, protocol.DispatchDeny{Reason: optString(reasonAuthorizeError)})
 	}
 	if err != nil {
 		s.log.Debug("lease verdict ignored", "lease", l.LeaseID, "err", err)
-		return
-	}
-	if _, deny := res.Verdict.(protocol.DispatchDeny); deny && moderated {
-		s.evictRecipient(s.ctx, res.Lease.TaskID, res.Lease.ConversationID, res.Lease.RecipientAgentID)
 	}
 }
 

@@ -18,7 +18,14 @@ var _ lease.Events = leaseEvents{}
 // Released sends dispatch/release to the recipient connection bound to the lease only.
 // Lease events are addressed by connection id: a connection of another node (a TaskMaster
 // there) is reached through the cluster (notifyConnID).
+//
+// A deny from a moderator (a lease with a moderator connection; in-process verdicts have
+// none) first evicts the recipient from the conversation (REFERENCE 12.5), so that the
+// eviction holds by the time the recipient reads the verdict.
 func (e leaseEvents) Released(l lease.Lease, verdict protocol.DispatchAdmissionDecision, leaseTimeoutMs *int64) {
+	if _, deny := verdict.(protocol.DispatchDeny); deny && l.ModeratorConnID != "" {
+		e.s.evictRecipient(e.s.ctx, l.TaskID, l.ConversationID, l.RecipientAgentID)
+	}
 	e.s.notifyConnID(l.RecipientConnID, protocol.DispatchReleaseNotification{
 		DispatchID:     l.DispatchID,
 		LeaseID:        l.LeaseID,
