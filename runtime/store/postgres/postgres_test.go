@@ -302,7 +302,7 @@ func TestConcurrentOpenMigrates(t *testing.T) {
 			if err != nil {
 				t.Fatalf("read schema_migrations: %v", err)
 			}
-			if len(versions) != len(ms) || versions[len(versions)-1] != ms[len(ms)-1].version {
+			if len(versions) != len(ms) || versions[len(versions)-1] != ms[len(ms)-1].Version {
 				t.Fatalf("schema_migrations = %v, want one row per migration (%d)", versions, len(ms))
 			}
 			// Every node works on the shared tables.
@@ -433,8 +433,8 @@ func TestMigrationFailureRollsBack(t *testing.T) {
 	schema := freshSchema(t)
 	pool := rawPool(t, schema)
 	ms := []migration{
-		{version: 1, name: "0001_ok.sql", sql: `CREATE TABLE a (x INTEGER)`},
-		{version: 2, name: "0002_bad.sql", sql: `CREATE TABLE b (x INTEGER); THIS IS NOT SQL`},
+		{Version: 1, Name: "0001_ok.sql", SQL: `CREATE TABLE a (x INTEGER)`},
+		{Version: 2, Name: "0002_bad.sql", SQL: `CREATE TABLE b (x INTEGER); THIS IS NOT SQL`},
 	}
 	if err := applyMigrations(t.Context(), pool, schema, ms); err == nil {
 		t.Fatal("a broken migration applied")
@@ -481,7 +481,7 @@ func TestLoadMigrationsNames(t *testing.T) {
 		"migrations/README.md":    {Data: []byte("ignored")},
 		"migrations/sub/0003.sql": {Data: []byte("ignored")},
 	})
-	if err != nil || len(ms) != 2 || ms[0].version != 2 || ms[1].version != 10 {
+	if err != nil || len(ms) != 2 || ms[0].Version != 2 || ms[1].Version != 10 {
 		t.Fatalf("loadMigrations = %+v, %v", ms, err)
 	}
 }

@@ -175,7 +175,7 @@ func TestMigrationsIdempotent(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n != len(ms) || version != ms[len(ms)-1].version {
+		if n != len(ms) || version != ms[len(ms)-1].Version {
 			t.Fatalf("open #%d: %d migrations recorded (max %d), want %d", i, n, version, len(ms))
 		}
 		if i == 0 {
@@ -205,8 +205,8 @@ func openRaw(t *testing.T) *sql.DB {
 func TestMigrationFailureRollsBack(t *testing.T) {
 	db := openRaw(t)
 	ms := []migration{
-		{version: 1, name: "0001_ok.sql", sql: `CREATE TABLE a (x INTEGER)`},
-		{version: 2, name: "0002_bad.sql", sql: `CREATE TABLE b (x INTEGER); THIS IS NOT SQL`},
+		{Version: 1, Name: "0001_ok.sql", SQL: `CREATE TABLE a (x INTEGER)`},
+		{Version: 2, Name: "0002_bad.sql", SQL: `CREATE TABLE b (x INTEGER); THIS IS NOT SQL`},
 	}
 	if err := applyMigrations(t.Context(), db, ms); err == nil {
 		t.Fatal("a broken migration applied")
@@ -228,8 +228,8 @@ func TestMigrationFailureRollsBack(t *testing.T) {
 
 func TestMigrationNewerSchemaRefused(t *testing.T) {
 	db := openRaw(t)
-	ms := []migration{{version: 1, name: "0001_a.sql", sql: `CREATE TABLE a (x INTEGER)`},
-		{version: 2, name: "0002_b.sql", sql: `CREATE TABLE b (x INTEGER)`}}
+	ms := []migration{{Version: 1, Name: "0001_a.sql", SQL: `CREATE TABLE a (x INTEGER)`},
+		{Version: 2, Name: "0002_b.sql", SQL: `CREATE TABLE b (x INTEGER)`}}
 	if err := applyMigrations(t.Context(), db, ms); err != nil {
 		t.Fatal(err)
 	}
@@ -254,7 +254,7 @@ func TestLoadMigrationsNames(t *testing.T) {
 		"migrations/README.md":    {Data: []byte("ignored")},
 		"migrations/sub/0003.sql": {Data: []byte("ignored")},
 	})
-	if err != nil || len(ms) != 2 || ms[0].version != 2 || ms[1].version != 10 {
+	if err != nil || len(ms) != 2 || ms[0].Version != 2 || ms[1].Version != 10 {
 		t.Fatalf("loadMigrations = %+v, %v", ms, err)
 	}
 }
