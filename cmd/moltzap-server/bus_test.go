@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/moltzap/moltzap-go/runtime/client/clustertest"
 )
 
 // testNATSURL is the NATS the tests use (MOLTZAP_TEST_NATS_URL overrides it).
@@ -26,7 +28,7 @@ func testNATSURL() string {
 // stopped with SIGTERM says goodbye (the other drops it at once, not after 3 heartbeats).
 func TestNATSURLJoinsTheNodes(t *testing.T) {
 	bin := buildServer(t, t.TempDir())
-	dbURL := freshSchema(t)
+	dbURL := clustertest.FreshSchema(t)
 	prefix := fmt.Sprintf("t%d", time.Now().UnixNano())
 	start := func(node string) (addr string, stop func()) {
 		addr = freeAddr(t)

@@ -3,61 +3,20 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/moltzap/moltzap-go/runtime/client/clustertest"
 )
-
-// testDatabaseURL is the PostgreSQL the tests use (MOLTZAP_TEST_DATABASE_URL overrides it).
-func testDatabaseURL() string {
-	if u := os.Getenv("MOLTZAP_TEST_DATABASE_URL"); u != "" {
-		return u
-	}
-	return "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-}
-
-// freshSchema creates an empty schema and returns a --database-url selecting it; the
-// schema is dropped at cleanup. PostgreSQL must be running: the test fails otherwise.
-func freshSchema(t *testing.T) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, testDatabaseURL())
-	if err != nil {
-		t.Fatalf("PostgreSQL is required at %s (start it, e.g. with .ci/run, or set MOLTZAP_TEST_DATABASE_URL): %v", testDatabaseURL(), err)
-	}
-	defer conn.Close(ctx)
-	schema := fmt.Sprintf("t_server_%d", time.Now().UnixNano())
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if c, err := pgx.Connect(ctx, testDatabaseURL()); err == nil {
-			_, _ = c.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE")
-			_ = c.Close(ctx)
-		}
-	})
-	sep := "?"
-	if strings.Contains(testDatabaseURL(), "?") {
-		sep = "&"
-	}
-	return testDatabaseURL() + sep + "search_path=" + schema
-}
 
 // TestDatabaseURLKeepsStateInPostgreSQL registers an agent on a server started with
 // --database-url, restarts it, and finds the agent still there; /readyz reports the store.
 func TestDatabaseURLKeepsStateInPostgreSQL(t *testing.T) {
 	dir := t.TempDir()
 	bin := buildServer(t, dir)
-	dbURL := freshSchema(t)
+	dbURL := clustertest.FreshSchema(t)
 	addr := freeAddr(t)
 	run := func() func() {
 		ctx, cancel := context.WithCancel(context.Background())
