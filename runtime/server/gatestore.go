@@ -135,6 +135,13 @@ func (g *gateStore) ConversationParticipants(ctx context.Context, id protocol.Co
 
 // IsConversationParticipant answers from the cached members.
 func (g *gateStore) IsConversationParticipant(ctx context.Context, id protocol.ConversationID, agentID protocol.AgentID) (bool, error) {
+	g.mu.RLock()
+	ids, ok := g.members[id]
+	member := ok && slices.Contains(ids, agentID)
+	g.mu.RUnlock()
+	if ok {
+		return member, nil // no copy: the cached slice is only read under the lock
+	}
 	ids, err := g.ConversationParticipants(ctx, id)
 	if err != nil {
 		return false, err
