@@ -312,13 +312,20 @@ func serve(ctx context.Context, o options, logOut io.Writer) error {
 		}
 		defer stop()
 	}
-	hs := &http.Server{Handler: withObservatory(srv.Handler(), view), ReadHeaderTimeout: min(10*time.Second, o.httpRead),
+	headerTimeout := min(10*time.Second, o.httpRead)
+	httpLn, err := srv.Listener(ln, headerTimeout) // /ws straight from the socket, the rest to hs
+	if err != nil {
+		_ = ln.Close()
+		_ = srv.Shutdown(context.Background())
+		return fmt.Errorf("listen on %s: %w", o.addr, err)
+	}
+	hs := &http.Server{Handler: withObservatory(srv.Handler(), view), ReadHeaderTimeout: headerTimeout,
 		ReadTimeout: o.httpRead, WriteTimeout: o.httpWrite, IdleTimeout: o.httpIdle, MaxHeaderBytes: maxHeaderBytes}
 	if view != nil {
 		hs.ConnContext = view.ConnContext // sockets beyond the Observatory's cap: the last accepted
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() { errc <- hs.Serve(httpLn) }()
 	log.Info("moltzap server listening", "addr", ln.Addr().String(), "store", where, "ws", "ws://"+ln.Addr().String()+"/ws",
 		"node", o.nodeID, "cluster", o.natsURL != "")
 	if view != nil {

@@ -17,7 +17,8 @@ import (
 const maxGateEntries = 50_000
 
 // gateStore is the server's store with the facts every messages/send checks cached: a
-// task's row, a conversation's task and archive state, a conversation's members. Every
+// task's row, a conversation's task and archive state, a conversation's members; and the
+// agents network/connect looks up by key. Every
 // write that changes one of them goes through the gateStore's own methods, which drop the
 // cached value after the write; a read that raced with such a write does not cache what
 // it read (a generation counter tells). It is exact as long as this server is the only
@@ -31,6 +32,8 @@ type gateStore struct {
 	tasks   map[protocol.TaskID]store.Task
 	convs   map[protocol.ConversationID]convGate
 	members map[protocol.ConversationID][]protocol.AgentID // as ConversationParticipants returns them
+	keys    map[string]store.Agent                         // agents not suspended, by API key id (gatestore_agents.go)
+	keyOf   map[protocol.AgentID]string                    // the key id each cached agent is under
 }
 
 // convGate is what messages/send needs of a conversation.
@@ -44,6 +47,8 @@ func newGateStore(st store.Store) *gateStore {
 		tasks:   map[protocol.TaskID]store.Task{},
 		convs:   map[protocol.ConversationID]convGate{},
 		members: map[protocol.ConversationID][]protocol.AgentID{},
+		keys:    map[string]store.Agent{},
+		keyOf:   map[protocol.AgentID]string{},
 	}
 }
 

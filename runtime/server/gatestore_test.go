@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -17,6 +18,7 @@ import (
 type countingStore struct {
 	store.Store
 	taskReads, memberReads, convReads atomic.Int64
+	keyReads                          atomic.Int64
 	holdTask                          chan struct{} // when set, GetTask waits until it is closed
 }
 
@@ -32,6 +34,11 @@ func (c *countingStore) GetTask(ctx context.Context, id protocol.TaskID) (store.
 func (c *countingStore) ConversationParticipants(ctx context.Context, id protocol.ConversationID) ([]protocol.AgentID, error) {
 	c.memberReads.Add(1)
 	return c.Store.ConversationParticipants(ctx, id)
+}
+
+func (c *countingStore) GetAgentByKeyID(ctx context.Context, keyID string) (store.Agent, error) {
+	c.keyReads.Add(1)
+	return c.Store.GetAgentByKeyID(ctx, keyID)
 }
 
 func (c *countingStore) GetConversation(ctx context.Context, id protocol.ConversationID) (store.Conversation, error) {
@@ -163,5 +170,62 @@ func TestGateStoreDoesNotCacheAReadThatRacedAWrite(t *testing.T) {
 	}
 	if tk, _ := g.GetTask(ctx, taskID); tk.Status != protocol.TaskStatusClosed {
 		t.Fatalf("GetTask = %s after the write: the raced read was cached", tk.Status)
+	}
+}
+
+func TestGateStoreCachesAgentsByKeyUntilTheyChange(t *testing.T) {
+	g, cs, _, _, agents := gateWorld(t)
+	ctx := t.Context()
+
+	// Created through the gate: cached at once, never read by key.
+	created, err := g.CreateAgent(ctx, store.Agent{ID: newID[protocol.AgentID](), Name: "gate-agent-new", Status: protocol.AgentStatusActive,
+		APIKeyID: "keynew", APIKeySecretHash: "11", ClaimToken: "claim-new", CreatedAt: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		a, err := g.GetAgentByKeyID(ctx, "keynew")
+		if err != nil || a != created {
+			t.Fatalf("GetAgentByKeyID = %+v, %v; want %+v", a, err, created)
+		}
+	}
+	// Created before the gate: read once, then cached.
+	for range 3 {
+		if a, err := g.GetAgentByKeyID(ctx, "keya"); err != nil || a.ID != agents[0] {
+			t.Fatalf("GetAgentByKeyID(keya) = %+v, %v", a, err)
+		}
+	}
+	if n := cs.keyReads.Load(); n != 1 {
+		t.Fatalf("%d key reads, want 1 (agent a once, the created agent never)", n)
+	}
+
+	// Every write that changes an agent is seen by the next lookup.
+	if _, err := g.RotateAgentKey(ctx, "gate-agent-new", "", "keyrot", "22", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.GetAgentByKeyID(ctx, "keynew"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("old key after rotation: %v, want ErrNotFound", err)
+	}
+	if a, err := g.GetAgentByKeyID(ctx, "keyrot"); err != nil || a.APIKeySecretHash != "22" {
+		t.Fatalf("new key after rotation: %+v, %v", a, err)
+	}
+	claimed, _, err := g.ClaimAgent(ctx, "claim-new", "user-1", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, _ := g.GetAgentByKeyID(ctx, "keyrot"); a.OwnerUserID != "user-1" || a != claimed {
+		t.Fatalf("after the claim: %+v, want %+v", a, claimed)
+	}
+	if _, err := g.SetAgentStatus(ctx, agents[0], protocol.AgentStatusSuspended, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.GetAgentByKeyID(ctx, "keya"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("suspended agent by key: %v, want ErrNotFound", err)
+	}
+	if _, err := g.SetAgentStatus(ctx, agents[0], protocol.AgentStatusActive, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if a, err := g.GetAgentByKeyID(ctx, "keya"); err != nil || a.Status != protocol.AgentStatusActive {
+		t.Fatalf("reactivated agent by key: %+v, %v", a, err)
 	}
 }

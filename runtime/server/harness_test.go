@@ -44,7 +44,12 @@ func newEnv(t *testing.T, mod ...func(*server.Config)) *env {
 	if err != nil {
 		t.Fatalf("new server: %v", err)
 	}
-	hs := httptest.NewServer(srv.Handler())
+	// As moltzap-server serves it: /ws straight from the socket, the rest through net/http.
+	hs := httptest.NewUnstartedServer(srv.Handler())
+	if hs.Listener, err = srv.Listener(hs.Listener, 0); err != nil {
+		t.Fatalf("listener: %v", err)
+	}
+	hs.Start()
 	e := &env{t: t, srv: srv, http: hs, ws: "ws" + strings.TrimPrefix(hs.URL, "http") + "/ws"}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -159,7 +159,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, reason, http.StatusServiceUnavailable)
 		return
 	}
-	if !s.originAllowed(r) {
+	if !s.originAllowed(r.Header.Get("Origin")) {
 		http.Error(w, "origin not allowed", http.StatusForbidden)
 		return
 	}
@@ -168,7 +168,34 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		s.log.Debug("websocket upgrade failed", "remote", r.RemoteAddr, "err", err)
 		return
 	}
-	c := &Conn{id: s.newConnID(), srv: s, ws: ws, started: time.Now(), remoteIP: remoteIP(r)}
+	s.serveConn(ws, remoteIP(r.RemoteAddr))
+}
+
+// Listener returns ln with the WebSocket endpoint (/ws) served straight from the socket
+// (transport.Listener: no net/http request, buffers or goroutine per connection), for an
+// http.Server to serve everything else through. A /ws request the server would refuse
+// (shutting down, store or bus lost, origin not allowed) or that is not a plain upgrade
+// goes on to the HTTP server, which answers it as Handler always did. headerTimeout bounds
+// the receipt of a request head (0: transport.DefaultHeaderTimeout).
+func (s *Server) Listener(ln net.Listener, headerTimeout time.Duration) (net.Listener, error) {
+	return transport.NewListener(ln, transport.ListenerOptions{
+		Path:          "/ws",
+		Config:        s.cfg.transport(),
+		HeaderTimeout: headerTimeout,
+		Admit: func(r transport.UpgradeRequest) bool {
+			return !s.closing.Load() && s.refusalReason() == "" && s.originAllowed(r.Origin)
+		},
+		Serve: func(ws *transport.Conn, r transport.UpgradeRequest) {
+			s.serveConn(ws, remoteIP(r.RemoteAddr.String()))
+		},
+		OnAcceptError: func(err error) { s.log.Warn("accept failed", "err", err) },
+	})
+}
+
+// serveConn serves an upgraded connection: it is admitted, its requests go to the
+// dispatcher, and the transport runs it from here.
+func (s *Server) serveConn(ws *transport.Conn, ip string) {
+	c := &Conn{id: s.newConnID(), srv: s, ws: ws, started: time.Now(), remoteIP: ip}
 	c.peer = rpc.NewPeer(ws, connHandler{c}, rpc.Options{
 		Role: rpc.RoleServer, Logger: s.log.With("conn", c.id), IDPrefix: "srv-" + c.id[:8],
 		CallTimeout: -1, OnMalformed: func(int) { s.metrics.malformed.Inc() },
@@ -286,11 +313,11 @@ func rateLimited(retry time.Duration) error {
 
 // remoteIP is the client address a request came from, without its port (the key of the
 // per-address limits). Proxies are not trusted: X-Forwarded-For is ignored.
-func remoteIP(r *http.Request) string {
-	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+func remoteIP(addr string) string {
+	if host, _, err := net.SplitHostPort(addr); err == nil {
 		return host
 	}
-	return r.RemoteAddr
+	return addr
 }
 
 // now is the server clock, truncated to milliseconds like the wire.
