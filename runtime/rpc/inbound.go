@@ -55,7 +55,7 @@ func (p *Peer) HandleFrame(ctx context.Context, b []byte) {
 func (p *Peer) badFrame(f wire.Frame, e wire.Error, reason string) {
 	n := p.ctr.malformed.Add(1)
 	if n == 1 || n%50 == 0 {
-		p.log.Warn("rpc: bad inbound frame", "reason", reason, "code", e.Code, "count", n)
+		p.logger().Warn("rpc: bad inbound frame", "reason", reason, "code", e.Code, "count", n)
 	}
 	if p.onMalformed != nil {
 		p.onMalformed(int(n))
@@ -74,7 +74,7 @@ func (p *Peer) badFrame(f wire.Frame, e wire.Error, reason string) {
 func (p *Peer) complete(f wire.Frame) {
 	if !f.HasID {
 		p.ctr.unmatched.Add(1)
-		p.log.Debug("rpc: ignored response with null id", "error", f.Error)
+		p.logger().Debug("rpc: ignored response with null id", "error", f.Error)
 		return
 	}
 	p.mu.Lock()
@@ -85,7 +85,7 @@ func (p *Peer) complete(f wire.Frame) {
 	p.mu.Unlock()
 	if !ok {
 		p.ctr.unmatched.Add(1)
-		p.log.Debug("rpc: no pending call matched response", "id", f.ID)
+		p.logger().Debug("rpc: no pending call matched response", "id", f.ID)
 		return
 	}
 	p.ctr.responsesIn.Add(1)
@@ -104,7 +104,7 @@ func (p *Peer) complete(f wire.Frame) {
 func (p *Peer) notify(ctx context.Context, method string, params json.RawMessage) {
 	defer func() {
 		if v := recover(); v != nil {
-			p.log.Error("rpc: notification handler panicked", "method", method, "panic", v, "stack", string(debug.Stack()))
+			p.logger().Error("rpc: notification handler panicked", "method", method, "panic", v, "stack", string(debug.Stack()))
 		}
 	}()
 	p.handler.HandleNotification(ctx, method, params)
@@ -116,11 +116,11 @@ func (p *Peer) enqueue(j inboundJob) {
 	select {
 	case p.slots <- struct{}{}:
 	default:
-		p.log.Warn("rpc: inbound queue full; applying back-pressure", "method", j.method, "id", j.id)
+		p.logger().Warn("rpc: inbound queue full; applying back-pressure", "method", j.method, "id", j.id)
 		select {
 		case p.slots <- struct{}{}:
 		case <-j.ctx.Done():
-			p.log.Warn("rpc: dropped inbound request: context ended while queue full", "method", j.method, "id", j.id)
+			p.logger().Warn("rpc: dropped inbound request: context ended while queue full", "method", j.method, "id", j.id)
 			return
 		case <-p.done:
 			return
@@ -211,9 +211,12 @@ func (p *Peer) waitForWork(linger **time.Timer) bool {
 // run calls the handler for one request and sends the response.
 func (p *Peer) run(j inboundJob) {
 	ctx, cancel := context.WithCancel(j.ctx)
-	stop := context.AfterFunc(p.baseCtx, cancel)
+	r := &runningCall{cancel: cancel}
+	if !p.track(r) {
+		cancel() // closed already: the handler sees a cancelled context
+	}
 	result, err := p.invoke(ctx, j)
-	stop()
+	p.untrack(r)
 	cancel()
 	if p.isClosed() {
 		return
@@ -222,7 +225,7 @@ func (p *Peer) run(j inboundJob) {
 	if err != nil {
 		var coded wire.Coded
 		if !errors.As(err, &coded) && !errors.Is(err, errHandlerPanic) {
-			p.log.Error("rpc: request handler failed", "method", j.method, "id", j.id, "error", err)
+			p.logger().Error("rpc: request handler failed", "method", j.method, "id", j.id, "error", err)
 		}
 		msg = wire.EncodeError(&j.id, wire.ToError(err))
 	} else {
@@ -241,7 +244,7 @@ var errHandlerPanic = errors.New("rpc: handler panicked")
 func (p *Peer) invoke(ctx context.Context, j inboundJob) (result json.RawMessage, err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			p.log.Error("rpc: request handler panicked", "method", j.method, "id", j.id, "panic", v, "stack", string(debug.Stack()))
+			p.logger().Error("rpc: request handler panicked", "method", j.method, "id", j.id, "panic", v, "stack", string(debug.Stack()))
 			result, err = nil, fmt.Errorf("%w: %q: %v", errHandlerPanic, j.method, v)
 		}
 	}()
@@ -251,7 +254,7 @@ func (p *Peer) invoke(ctx context.Context, j inboundJob) (result json.RawMessage
 // reply sends a response frame, logging a failure.
 func (p *Peer) reply(msg []byte) bool {
 	if err := p.sender.Send(msg); err != nil {
-		p.log.Debug("rpc: sending response failed", "error", err)
+		p.logger().Debug("rpc: sending response failed", "error", err)
 		return false
 	}
 	return true

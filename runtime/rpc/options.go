@@ -51,6 +51,10 @@ type Options struct {
 	CallTimeout time.Duration
 	// Logger receives diagnostics. Default: discard.
 	Logger *slog.Logger
+	// LogAttrs are key-value pairs added to every diagnostic, as by
+	// Logger.With, but applied only when something is logged: a Peer
+	// that logs nothing keeps no logger of its own.
+	LogAttrs []any
 	// MaxConcurrentInbound bounds how many inbound requests run their
 	// handler at the same time. Further requests wait in arrival order.
 	// Zero or negative means DefaultMaxConcurrentInbound.

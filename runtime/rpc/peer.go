@@ -16,7 +16,8 @@ import (
 type Peer struct {
 	sender      Sender
 	handler     Handler
-	log         *slog.Logger
+	log         *slog.Logger // Options.Logger; see logger
+	logAttrs    []any
 	role        Role
 	prefix      string
 	callTimeout time.Duration
@@ -32,16 +33,14 @@ type Peer struct {
 	done chan struct{}
 	// drained is closed once the Peer is closed and no handler runs.
 	drained chan struct{}
-	// baseCtx is cancelled by Close; handler contexts follow it.
-	baseCtx    context.Context
-	baseCancel context.CancelFunc
 
 	mu       sync.Mutex
 	closed   bool
 	closeErr error // wraps ErrClosed; set when closed
 	pending  map[string]chan callResult
 	queue    fifo
-	workers  int // running worker goroutines
+	running  *runningCall // the calls whose handler runs, cancelled by Close
+	workers  int          // running worker goroutines
 	idle     int // workers waiting for work (lingering)
 	// wake hands queued work to a lingering worker; its capacity is the worker limit, so a
 	// send under mu never blocks.
@@ -59,11 +58,11 @@ func NewPeer(s Sender, h Handler, opts Options) *Peer {
 	if h == nil {
 		h = HandlerFuncs{}
 	}
-	ctx, cancel := context.WithCancel(context.Background())
 	return &Peer{
 		sender:      s,
 		handler:     h,
-		log:         o.Logger.With("rpc_role", o.Role.String(), "rpc_prefix", o.IDPrefix),
+		log:         o.Logger,
+		logAttrs:    o.LogAttrs,
 		role:        o.Role,
 		prefix:      o.IDPrefix,
 		callTimeout: o.CallTimeout,
@@ -73,8 +72,6 @@ func NewPeer(s Sender, h Handler, opts Options) *Peer {
 		wake:        make(chan struct{}, o.MaxConcurrentInbound),
 		done:        make(chan struct{}),
 		drained:     make(chan struct{}),
-		baseCtx:     ctx,
-		baseCancel:  cancel,
 		pending:     make(map[string]chan callResult),
 	}
 }
@@ -107,12 +104,67 @@ func (p *Peer) Close(err error) {
 	if p.workers == 0 {
 		close(p.drained)
 	}
+	var cancels []context.CancelFunc
+	for r := p.running; r != nil; r = r.next {
+		cancels = append(cancels, r.cancel)
+	}
+	p.running = nil
 	p.mu.Unlock()
 
 	close(p.done)
-	p.baseCancel()
+	for _, cancel := range cancels {
+		cancel()
+	}
 	for _, ch := range pending {
 		ch <- callResult{closed: true} // buffered; each entry is completed once
+	}
+}
+
+// logger is Options.Logger with Options.LogAttrs, made when a line is logged.
+func (p *Peer) logger() *slog.Logger {
+	if len(p.logAttrs) == 0 {
+		return p.log.With("rpc_role", p.role.String(), "rpc_prefix", p.prefix)
+	}
+	return p.log.With(p.logAttrs...).With("rpc_role", p.role.String(), "rpc_prefix", p.prefix)
+}
+
+// runningCall is an inbound request whose handler runs: Close cancels its context. The
+// Peer links them in a list (no context of its own to derive them from, which every idle
+// connection would keep).
+type runningCall struct {
+	cancel     context.CancelFunc
+	prev, next *runningCall
+}
+
+// track links r unless the Peer is closed, and reports whether it did.
+func (p *Peer) track(r *runningCall) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return false
+	}
+	r.next = p.running
+	if r.next != nil {
+		r.next.prev = r
+	}
+	p.running = r
+	return true
+}
+
+// untrack unlinks r (Close drops the whole list: nothing to do once closed).
+func (p *Peer) untrack(r *runningCall) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return
+	}
+	if r.prev != nil {
+		r.prev.next = r.next
+	} else {
+		p.running = r.next
+	}
+	if r.next != nil {
+		r.next.prev = r.prev
 	}
 }
 

@@ -24,10 +24,11 @@ type Conn struct {
 	ws   *transport.Conn
 	peer *rpc.Peer
 
-	remoteIP       string       // client address without port (per-address limits)
-	unauthRequests atomic.Int64 // requests received before authenticating
-	authAttempts   atomic.Int64 // network/connect attempts before authenticating
-	policyClose    sync.Once    // the first closePolicy reason wins
+	remoteIP       string                     // client address without port (per-address limits)
+	unauthRequests atomic.Int64               // requests received before authenticating
+	authAttempts   atomic.Int64               // network/connect attempts before authenticating
+	policyClose    sync.Once                  // the first closePolicy reason wins
+	authTimer      atomic.Pointer[time.Timer] // closes the connection unless it authenticates in time
 
 	mu      sync.RWMutex
 	authed  bool
@@ -39,6 +40,13 @@ type Conn struct {
 	closed  bool
 	apps    map[protocol.AppID]struct{} // app ids this connection is the TaskMaster of
 	started time.Time
+}
+
+// stopAuthTimer stops and drops the authentication deadline (authenticated or closed).
+func (c *Conn) stopAuthTimer() {
+	if t := c.authTimer.Swap(nil); t != nil {
+		t.Stop()
+	}
 }
 
 // ID returns the server-internal connection id.
@@ -96,7 +104,10 @@ func (c *Conn) subscribed(convID protocol.ConversationID) bool {
 
 func (c *Conn) subscribe(convID protocol.ConversationID) {
 	c.mu.Lock()
-	if c.convs != nil {
+	if c.authed { // the set starts at promote; an agent in no conversation has no map yet
+		if c.convs == nil {
+			c.convs = map[protocol.ConversationID]struct{}{}
+		}
 		c.convs[convID] = struct{}{}
 	}
 	c.mu.Unlock()

@@ -55,6 +55,7 @@ func (h handlers) NetworkConnect(ctx context.Context, c *Conn, p protocol.Networ
 		}
 		return protocol.HelloOk{}, errors.New("connection closed during network/connect")
 	}
+	c.stopAuthTimer()
 	if s.watching() { // before presence: views learn the agent's name before its status
 		s.cfg.Feed.AgentConnected(s.agentPresence(agent.ID, c))
 	}

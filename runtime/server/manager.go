@@ -1,6 +1,7 @@
 package server
 
 import (
+	"slices"
 	"sync"
 
 	"github.com/moltzap/moltzap-go/generated/protocol"
@@ -11,14 +12,14 @@ import (
 type connManager struct {
 	mu      sync.RWMutex
 	conns   map[string]*Conn
-	byAgent map[protocol.AgentID]map[string]*Conn
+	byAgent map[protocol.AgentID][]*Conn // most agents hold one connection: a slice, not a map
 	// elsewhere, when set, reports whether another node of the cluster holds a
 	// connection of the agent (online then counts it too). Set once by New.
 	elsewhere func(protocol.AgentID) bool
 }
 
 func newConnManager() *connManager {
-	return &connManager{conns: map[string]*Conn{}, byAgent: map[protocol.AgentID]map[string]*Conn{}}
+	return &connManager{conns: map[string]*Conn{}, byAgent: map[protocol.AgentID][]*Conn{}}
 }
 
 func (m *connManager) add(c *Conn) {
@@ -39,16 +40,14 @@ func (m *connManager) promote(c *Conn, a store.Agent, convIDs []protocol.Convers
 		return false
 	}
 	c.authed, c.agentID, c.name, c.status, c.owner = true, a.ID, a.Name, a.Status, a.OwnerUserID
-	c.convs = make(map[protocol.ConversationID]struct{}, len(convIDs))
+	c.convs = nil // no map for an agent in no conversation (subscribe makes one)
+	if len(convIDs) > 0 {
+		c.convs = make(map[protocol.ConversationID]struct{}, len(convIDs))
+	}
 	for _, id := range convIDs {
 		c.convs[id] = struct{}{}
 	}
-	set := m.byAgent[a.ID]
-	if set == nil {
-		set = map[string]*Conn{}
-		m.byAgent[a.ID] = set
-	}
-	set[c.id] = c
+	m.byAgent[a.ID] = append(m.byAgent[a.ID], c)
 	return true
 }
 
@@ -61,10 +60,13 @@ func (m *connManager) remove(c *Conn) (agentID protocol.AgentID) {
 	agentID = c.agentID
 	c.mu.Unlock()
 	delete(m.conns, c.id)
-	if set := m.byAgent[agentID]; set != nil {
-		delete(set, c.id)
-		if len(set) == 0 {
+	list := m.byAgent[agentID]
+	if i := slices.Index(list, c); i >= 0 {
+		list = slices.Delete(list, i, i+1)
+		if len(list) == 0 {
 			delete(m.byAgent, agentID)
+		} else {
+			m.byAgent[agentID] = list
 		}
 	}
 	return agentID
@@ -74,12 +76,7 @@ func (m *connManager) remove(c *Conn) (agentID protocol.AgentID) {
 func (m *connManager) ofAgent(agentID protocol.AgentID) []*Conn {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	set := m.byAgent[agentID]
-	out := make([]*Conn, 0, len(set))
-	for _, c := range set {
-		out = append(out, c)
-	}
-	return out
+	return slices.Clone(m.byAgent[agentID])
 }
 
 // ofAgents returns the live connections of several agents (each agent once).
@@ -93,9 +90,7 @@ func (m *connManager) ofAgents(agentIDs []protocol.AgentID) []*Conn {
 			continue
 		}
 		seen[id] = true
-		for _, c := range m.byAgent[id] {
-			out = append(out, c)
-		}
+		out = append(out, m.byAgent[id]...)
 	}
 	return out
 }

@@ -197,7 +197,7 @@ func (s *Server) Listener(ln net.Listener, headerTimeout time.Duration) (net.Lis
 func (s *Server) serveConn(ws *transport.Conn, ip string) {
 	c := &Conn{id: s.newConnID(), srv: s, ws: ws, started: time.Now(), remoteIP: ip}
 	c.peer = rpc.NewPeer(ws, connHandler{c}, rpc.Options{
-		Role: rpc.RoleServer, Logger: s.log.With("conn", c.id), IDPrefix: "srv-" + c.id[:8],
+		Role: rpc.RoleServer, Logger: s.log, LogAttrs: []any{"conn", c.id}, IDPrefix: "srv-" + c.id[:8],
 		CallTimeout: -1, OnMalformed: func(int) { s.metrics.malformed.Inc() },
 	})
 	if !s.admit(c) {
@@ -205,17 +205,17 @@ func (s *Server) serveConn(ws *transport.Conn, ip string) {
 		return
 	}
 	s.metrics.connections.Inc()
-	authDeadline := time.AfterFunc(s.cfg.AuthTimeout, func() {
+	c.authTimer.Store(time.AfterFunc(s.cfg.AuthTimeout, func() {
 		if !c.Authenticated() {
 			c.closePolicy("authentication timeout")
 		}
-	})
+	}))
 	// Requests run under the server's context: Shutdown cancels them, and the peer cancels
 	// a connection's own when it closes (a context per connection would cost every idle
 	// connection a context and its children map).
 	ctx := s.ctx
 	ended := func(info transport.CloseInfo) {
-		authDeadline.Stop()
+		c.stopAuthTimer()
 		s.disconnect(c, info)
 		s.connWG.Done() // Shutdown waits for this: the connection is torn down
 	}
