@@ -41,7 +41,7 @@ type Peer struct {
 	queue    fifo
 	running  *runningCall // the calls whose handler runs, cancelled by Close
 	workers  int          // running worker goroutines
-	idle     int // workers waiting for work (lingering)
+	idle     int          // workers waiting for work (lingering)
 	// wake hands queued work to a lingering worker; its capacity is the worker limit, so a
 	// send under mu never blocks.
 	wake chan struct{}
