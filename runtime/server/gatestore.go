@@ -34,6 +34,7 @@ type gateStore struct {
 	members map[protocol.ConversationID][]protocol.AgentID // as ConversationParticipants returns them
 	keys    map[string]store.Agent                         // agents not suspended, by API key id (gatestore_agents.go)
 	keyOf   map[protocol.AgentID]string                    // the key id each cached agent is under
+	convsOf map[protocol.AgentID][]protocol.ConversationID // as ConversationIDsForAgent returns them
 }
 
 // convGate is what messages/send needs of a conversation.
@@ -49,6 +50,7 @@ func newGateStore(st store.Store) *gateStore {
 		members: map[protocol.ConversationID][]protocol.AgentID{},
 		keys:    map[string]store.Agent{},
 		keyOf:   map[protocol.AgentID]string{},
+		convsOf: map[protocol.AgentID][]protocol.ConversationID{},
 	}
 }
 
@@ -177,7 +179,7 @@ func (g *gateStore) RemoveTaskParticipant(ctx context.Context, taskID protocol.T
 	if err != nil {
 		convs = g.conversationsOfTask(taskID) // unknown outcome: drop every cached conversation of the task
 	}
-	g.invalidate(nil, convs)
+	g.invalidateMembership(convs, agentID)
 	return r, err
 }
 
@@ -199,7 +201,7 @@ func (g *gateStore) conversationsOfTask(taskID protocol.TaskID) []protocol.Conve
 
 // CreateConversation implements store.ConversationStore.
 func (g *gateStore) CreateConversation(ctx context.Context, c store.Conversation, participants []protocol.AgentID) (store.Conversation, error) {
-	defer g.invalidate(nil, []protocol.ConversationID{c.ID})
+	defer g.invalidateMembership([]protocol.ConversationID{c.ID}, append([]protocol.AgentID{c.CreatedBy}, participants...)...)
 	return g.Store.CreateConversation(ctx, c, participants)
 }
 
@@ -217,13 +219,13 @@ func (g *gateStore) UnarchiveConversation(ctx context.Context, id protocol.Conve
 
 // AddConversationParticipant implements store.ConversationStore.
 func (g *gateStore) AddConversationParticipant(ctx context.Context, id protocol.ConversationID, agentID protocol.AgentID, at time.Time) (bool, error) {
-	defer g.invalidate(nil, []protocol.ConversationID{id})
+	defer g.invalidateMembership([]protocol.ConversationID{id}, agentID)
 	return g.Store.AddConversationParticipant(ctx, id, agentID, at)
 }
 
 // RemoveConversationParticipant implements store.ConversationStore.
 func (g *gateStore) RemoveConversationParticipant(ctx context.Context, id protocol.ConversationID, agentID protocol.AgentID) (bool, error) {
-	defer g.invalidate(nil, []protocol.ConversationID{id})
+	defer g.invalidateMembership([]protocol.ConversationID{id}, agentID)
 	return g.Store.RemoveConversationParticipant(ctx, id, agentID)
 }
 

@@ -2,15 +2,18 @@ package server
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/moltzap/moltzap-go/generated/protocol"
 	"github.com/moltzap/moltzap-go/runtime/store"
 )
 
-// The gateStore also keeps the agents network/connect looks up by API key id, so that a
-// connect costs no store read: an agent is cached when it is created (most connect soon
-// after registering) or first looked up, and dropped by every write that changes an agent.
+// The gateStore also keeps what network/connect reads, so that a connect costs no store
+// read: the agents by API key id, and the conversations of each agent (its subscription
+// set). Both are cached when the agent is created (a new agent is in no conversation; most
+// connect soon after registering) or first read, and dropped by every write that changes
+// them.
 
 // GetAgentByKeyID returns the agent holding the key, cached; like the store it answers
 // store.ErrNotFound for a suspended agent.
@@ -71,8 +74,38 @@ func (g *gateStore) CreateAgent(ctx context.Context, a store.Agent) (store.Agent
 	a, err := g.Store.CreateAgent(ctx, a)
 	if err == nil {
 		g.putAgent(gen, a)
+		put(g, g.convsOf, gen, a.ID, []protocol.ConversationID{})
 	}
 	return a, err
+}
+
+// ConversationIDsForAgent returns the agent's conversations, cached (callers get their own
+// copy).
+func (g *gateStore) ConversationIDsForAgent(ctx context.Context, agentID protocol.AgentID) ([]protocol.ConversationID, error) {
+	g.mu.RLock()
+	ids, ok := g.convsOf[agentID]
+	g.mu.RUnlock()
+	if ok {
+		return slices.Clone(ids), nil
+	}
+	gen := g.gen.Load()
+	ids, err := g.Store.ConversationIDsForAgent(ctx, agentID)
+	if err == nil {
+		put(g, g.convsOf, gen, agentID, slices.Clone(ids))
+	}
+	return ids, err
+}
+
+// invalidateMembership drops the cached facts of conversations whose members changed and
+// the conversation lists of the agents concerned.
+func (g *gateStore) invalidateMembership(convs []protocol.ConversationID, agents ...protocol.AgentID) {
+	g.invalidate(nil, convs)
+	g.mu.Lock()
+	g.gen.Add(1)
+	for _, id := range agents {
+		delete(g.convsOf, id)
+	}
+	g.mu.Unlock()
 }
 
 // ClaimAgent implements store.AgentStore.

@@ -18,7 +18,7 @@ import (
 type countingStore struct {
 	store.Store
 	taskReads, memberReads, convReads atomic.Int64
-	keyReads                          atomic.Int64
+	keyReads, agentConvReads          atomic.Int64
 	holdTask                          chan struct{} // when set, GetTask waits until it is closed
 }
 
@@ -39,6 +39,11 @@ func (c *countingStore) ConversationParticipants(ctx context.Context, id protoco
 func (c *countingStore) GetAgentByKeyID(ctx context.Context, keyID string) (store.Agent, error) {
 	c.keyReads.Add(1)
 	return c.Store.GetAgentByKeyID(ctx, keyID)
+}
+
+func (c *countingStore) ConversationIDsForAgent(ctx context.Context, id protocol.AgentID) ([]protocol.ConversationID, error) {
+	c.agentConvReads.Add(1)
+	return c.Store.ConversationIDsForAgent(ctx, id)
 }
 
 func (c *countingStore) GetConversation(ctx context.Context, id protocol.ConversationID) (store.Conversation, error) {
@@ -227,5 +232,66 @@ func TestGateStoreCachesAgentsByKeyUntilTheyChange(t *testing.T) {
 	}
 	if a, err := g.GetAgentByKeyID(ctx, "keya"); err != nil || a.Status != protocol.AgentStatusActive {
 		t.Fatalf("reactivated agent by key: %+v, %v", a, err)
+	}
+}
+
+func TestGateStoreCachesTheConversationsOfAnAgent(t *testing.T) {
+	g, cs, taskID, convID, agents := gateWorld(t)
+	ctx := t.Context()
+	convsOf := func(id protocol.AgentID) []protocol.ConversationID {
+		t.Helper()
+		ids, err := g.ConversationIDsForAgent(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ids
+	}
+	created, err := g.CreateAgent(ctx, store.Agent{ID: newID[protocol.AgentID](), Name: "gate-agent-c", Status: protocol.AgentStatusActive,
+		APIKeyID: "keyc", APIKeySecretHash: "33", CreatedAt: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids := convsOf(created.ID); len(ids) != 0 || cs.agentConvReads.Load() != 0 {
+		t.Fatalf("new agent: %v after %d reads, want none and no read", ids, cs.agentConvReads.Load())
+	}
+	for range 2 {
+		if ids := convsOf(agents[0]); !slices.Equal(ids, []protocol.ConversationID{convID}) {
+			t.Fatalf("agent a: %v", ids)
+		}
+	}
+	if n := cs.agentConvReads.Load(); n != 1 {
+		t.Fatalf("%d reads, want 1", n)
+	}
+	if _, err := g.AddTaskParticipant(ctx, taskID, created.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.AddConversationParticipant(ctx, convID, created.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if ids := convsOf(created.ID); !slices.Equal(ids, []protocol.ConversationID{convID}) {
+		t.Fatalf("after being added: %v", ids)
+	}
+	if _, err := g.RemoveConversationParticipant(ctx, convID, created.ID); err != nil {
+		t.Fatal(err)
+	}
+	if ids := convsOf(created.ID); len(ids) != 0 {
+		t.Fatalf("after being removed: %v", ids)
+	}
+	conv2, err := g.CreateConversation(ctx, store.Conversation{ID: newID[protocol.ConversationID](), TaskID: taskID, Type: protocol.ConversationTypeGroup,
+		CreatedBy: agents[0], CreatedAt: time.Now()}, []protocol.AgentID{agents[0], created.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids := convsOf(created.ID); !slices.Equal(ids, []protocol.ConversationID{conv2.ID}) {
+		t.Fatalf("after a new conversation: %v", ids)
+	}
+	if ids := convsOf(agents[0]); len(ids) != 2 {
+		t.Fatalf("creator after a new conversation: %v", ids)
+	}
+	if _, err := g.RemoveTaskParticipant(ctx, taskID, agents[0]); err != nil {
+		t.Fatal(err)
+	}
+	if ids := convsOf(agents[0]); len(ids) != 0 {
+		t.Fatalf("after leaving the task: %v", ids)
 	}
 }
