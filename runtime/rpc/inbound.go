@@ -138,7 +138,11 @@ func (p *Peer) enqueue(j inboundJob) {
 		p.wake <- struct{}{}
 	case p.workers < p.maxWorkers:
 		p.workers++
-		go p.worker()
+		if p.shared != nil {
+			p.shared.Go(p.worker)
+		} else {
+			go p.worker()
+		}
 	}
 	p.mu.Unlock()
 }
@@ -148,8 +152,8 @@ func (p *Peer) enqueue(j inboundJob) {
 // holds none.
 const workerLinger = 250 * time.Millisecond
 
-// worker runs queued requests until the queue stays empty for workerLinger or the Peer
-// closes.
+// worker runs queued requests until the queue stays empty for workerLinger (with shared
+// Workers: until it is empty) or the Peer closes.
 func (p *Peer) worker() {
 	var linger *time.Timer
 	defer func() {
@@ -182,6 +186,9 @@ func (p *Peer) worker() {
 // enqueue hands work over, the linger ends or the Peer closes. It returns with mu held,
 // reporting whether the worker should look at the queue again.
 func (p *Peer) waitForWork(linger **time.Timer) bool {
+	if p.shared != nil {
+		return false // the goroutine lingers in the shared set, for any Peer
+	}
 	p.idle++
 	p.mu.Unlock()
 	if *linger == nil {

@@ -69,6 +69,11 @@ type Options struct {
 	// OnMalformed, if set, is called synchronously with the running count
 	// every time a bad inbound frame is seen (e.g. to feed a metric).
 	OnMalformed func(count int)
+	// Workers, when set, runs the inbound handlers on goroutines shared with
+	// the other Peers given the same set; a Peer's worker then returns its
+	// goroutine to the set as soon as the Peer's queue is empty. Nil: each
+	// Peer starts goroutines of its own, which linger for the next request.
+	Workers *Workers
 }
 
 // withDefaults returns o with zero fields replaced by their defaults.

@@ -23,6 +23,7 @@ type Peer struct {
 	callTimeout time.Duration
 	onMalformed func(count int)
 	maxWorkers  int
+	shared      *Workers // Options.Workers; nil: goroutines of our own
 
 	nextID atomic.Uint64
 	ctr    counters
@@ -68,6 +69,7 @@ func NewPeer(s Sender, h Handler, opts Options) *Peer {
 		callTimeout: o.CallTimeout,
 		onMalformed: o.OnMalformed,
 		maxWorkers:  o.MaxConcurrentInbound,
+		shared:      o.Workers,
 		slots:       make(chan struct{}, o.MaxQueuedInbound),
 		wake:        make(chan struct{}, o.MaxConcurrentInbound),
 		done:        make(chan struct{}),

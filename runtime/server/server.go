@@ -45,6 +45,7 @@ type Server struct {
 	contacts   *contactWebhook        // contact-policy webhook, nil when off (webhook_contacts.go)
 	cluster    *cluster               // the fan-out to other nodes (cluster.go); solo without Config.Bus
 	refusal    atomic.Pointer[string] // why new sockets are refused ("" or nil: accepted; health.go)
+	workers    *rpc.Workers           // the goroutines every connection's requests run on
 
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -66,7 +67,7 @@ func New(cfg Config, st store.Store) (*Server, error) {
 	if !cfg.SharedStore {
 		st = newGateStore(st) // the only writer: the send path's facts can be cached exactly
 	}
-	s := &Server{cfg: cfg, store: st, log: cfg.Logger, conns: newConnManager(), metrics: newMetrics()}
+	s := &Server{cfg: cfg, store: st, log: cfg.Logger, conns: newConnManager(), metrics: newMetrics(), workers: rpc.NewWorkers(0)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.apps = newAppRegistry()
 	s.initCluster()
@@ -199,6 +200,7 @@ func (s *Server) serveConn(ws *transport.Conn, ip string) {
 	c.peer = rpc.NewPeer(ws, connHandler{c}, rpc.Options{
 		Role: rpc.RoleServer, Logger: s.log, LogAttrs: []any{"conn", c.id}, IDPrefix: "srv-" + c.id[:8],
 		CallTimeout: -1, OnMalformed: func(int) { s.metrics.malformed.Inc() },
+		Workers: s.workers, // warm goroutines: a connection's first request grows no new stack
 	})
 	if !s.admit(c) {
 		_ = ws.Close(transport.CloseGoingAway, "server shutting down")
