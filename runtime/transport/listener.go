@@ -185,7 +185,7 @@ func (l *Listener) handshake(nc net.Conn) {
 		_ = nc.Close()
 		return
 	}
-	if err := writeAccept(nc, key, l.opts.Config.WriteTimeout); err != nil {
+	if err := writeAccept(nc, key); err != nil {
 		_ = nc.Close() // the peer is gone or stuck; it never saw a 101
 		return
 	}
@@ -262,7 +262,7 @@ func (c *replayConn) SyscallConn() (syscall.RawConn, error) {
 const wsGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 // writeAccept writes the 101 response of RFC 6455 section 4.2.2 for key.
-func writeAccept(nc net.Conn, key string, timeout time.Duration) error {
+func writeAccept(nc net.Conn, key string) error {
 	h := sha1.New()
 	h.Write([]byte(key))
 	h.Write([]byte(wsGUID))
@@ -271,14 +271,10 @@ func writeAccept(nc net.Conn, key string, timeout time.Duration) error {
 	b := append(resp[:0], "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "...)
 	b = base64.StdEncoding.AppendEncode(b, h.Sum(sum[:0]))
 	b = append(b, "\r\n\r\n"...)
-	if err := nc.SetWriteDeadline(time.Now().Add(timeout)); err != nil {
-		return fmt.Errorf("set write deadline: %w", err)
-	}
+	// No write deadline: the response is the first write on the socket and far smaller
+	// than its send buffer, so the kernel takes it at once whatever the peer does.
 	if _, err := nc.Write(b); err != nil {
 		return fmt.Errorf("write handshake response: %w", err)
-	}
-	if err := nc.SetWriteDeadline(time.Time{}); err != nil {
-		return fmt.Errorf("clear write deadline: %w", err)
 	}
 	return nil
 }
