@@ -57,6 +57,7 @@ type Conn struct {
 	started     bool            // the reader, writer and timers are set up
 	polled      bool            // reads are driven by the engine's poller
 	readBusy    bool            // a read task (or the reader goroutine) owns the read side
+	readAgain   bool            // an event came while a read task ran: it reads again
 	readDone    bool            // the read side has ended
 	finished    bool            // teardown is scheduled
 	queue       *msgQueue       // messages waiting for the writer; nil when empty

@@ -248,3 +248,30 @@ func TestSharedSliceFanOut(t *testing.T) {
 		)
 	}
 }
+
+// TestBurstBeyondOneReadTask: a burst much larger than one read task reads (readBudget
+// reads of readBufSize) arrives whole and in order; with an edge-triggered poller nothing
+// reports what is left, so the read task must queue itself up again.
+func TestBurstBeyondOneReadTask(t *testing.T) {
+	for _, e := range engines() {
+		t.Run(e.name, func(t *testing.T) {
+			ts := newTestServerOn(t, Config{}, false, e.eng)
+			cl := dialClient(t, ts, Config{WriteQueueLen: 1000, WriteQueueBytes: 64 << 20})
+			srv := ts.accept(t)
+			const n, size = 40, 60 << 10 // 2.3 MiB: about 10 read tasks' worth
+			for i := range n {
+				msg := bytes.Repeat([]byte{byte('a' + i%26)}, size)
+				binary.BigEndian.PutUint32(msg, uint32(i))
+				if err := cl.conn.Send(msg); err != nil {
+					t.Fatalf("Send %d: %v", i, err)
+				}
+			}
+			for i := range n {
+				got := recv(t, srv.msgs)
+				if len(got) != size || binary.BigEndian.Uint32(got) != uint32(i) || got[size-1] != byte('a'+i%26) {
+					t.Fatalf("message %d: %d bytes, number %d", i, len(got), binary.BigEndian.Uint32(got))
+				}
+			}
+		})
+	}
+}

@@ -28,13 +28,13 @@
 // All connections of a process share one engine:
 //
 //   - Reads are readiness-driven. On Linux the socket is registered with an
-//     epoll instance (one-shot, level-triggered); the epoll descriptor is
+//     epoll instance (edge-triggered); the epoll descriptor is
 //     itself waited on through the Go runtime's poller, so one parked
 //     goroutine watches every connection. When a socket is readable a worker
 //     reads what is there without blocking, into a pooled 16 KiB buffer,
 //     parses it with an incremental frame parser (frames may be split
 //     anywhere across reads), delivers complete messages to onMessage, then
-//     re-arms the socket and gives the buffer back. Between frames a
+//     gives the buffer back. Between frames a
 //     connection holds no buffer; in the middle of a frame it holds only the
 //     part received, and the frame deadline bounds how long.
 //   - Writes are batched. Send appends the message to the connection's queue

@@ -2,10 +2,12 @@ package transport
 
 import "errors"
 
-// poller is the readiness notifier of the engine. Interest is one-shot: a
-// registered descriptor is reported once when it becomes readable (or hung
-// up), then not again until it is re-armed, so at most one read task runs
-// per connection. Events carry the connection's id, never a pointer.
+// poller is the readiness notifier of the engine. Interest is
+// edge-triggered: a registered descriptor is reported when data arrives (or
+// it hangs up), including data already there when it is added, and stays
+// registered; a read task that is running when another event comes reads
+// again (Conn.readAgain), so one read task at a time serves a connection and
+// no event is lost. Events carry the connection's id, never a pointer.
 //
 // Every call that names a descriptor must run under the descriptor's own
 // lock (syscall.RawConn.Control or Read), so that a descriptor number that
@@ -13,8 +15,6 @@ import "errors"
 type poller interface {
 	// add registers fd, reported as id.
 	add(fd int, id uint64) error
-	// rearm asks for one more notification of fd.
-	rearm(fd int, id uint64) error
 	// del removes fd.
 	del(fd int) error
 	// wait blocks until at least one registered descriptor is ready, fills

@@ -14,8 +14,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// epoller is the Linux poller: an epoll instance with one-shot,
-// level-triggered read interest per connection.
+// epoller is the Linux poller: an epoll instance with edge-triggered read
+// interest per connection.
 //
 // Nobody blocks in epoll_wait: the epoll descriptor is itself pollable
 // (readable while any registered socket is ready), so it is handed to the
@@ -69,8 +69,9 @@ func (p *epoller) harvestReady(epfd uintptr) bool {
 	return p.n > 0 || p.err != nil
 }
 
-// readEvents is the interest of a connection: readable or hung up, once.
-const readEvents = unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLONESHOT
+// readEvents is the interest of a connection: data arrived or hung up,
+// edge-triggered (no epoll_ctl per read to re-arm it).
+const readEvents = unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLET
 
 // setEventID stores id in the 64-bit user data of ev.
 func setEventID(ev *unix.EpollEvent, id uint64) {
@@ -83,14 +84,9 @@ func eventID(ev *unix.EpollEvent) uint64 {
 	return uint64(uint32(ev.Fd)) | uint64(uint32(ev.Pad))<<32
 }
 
-// add registers fd with one-shot read interest.
+// add registers fd with edge-triggered read interest.
 func (p *epoller) add(fd int, id uint64) error {
 	return p.ctl(unix.EPOLL_CTL_ADD, fd, id)
-}
-
-// rearm re-enables the one-shot interest of fd.
-func (p *epoller) rearm(fd int, id uint64) error {
-	return p.ctl(unix.EPOLL_CTL_MOD, fd, id)
 }
 
 // ctl runs one epoll_ctl with the read interest. epfd is used directly:

@@ -13,7 +13,8 @@ const workerLinger = 2 * time.Second
 type taskKind uint8
 
 const (
-	// taskRead reads what the socket has and re-arms the poller.
+	// taskRead reads what the socket has (registering it with the poller the
+	// first time).
 	taskRead taskKind = iota
 	// taskFlush writes everything queued on the connection.
 	taskFlush

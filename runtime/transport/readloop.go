@@ -11,7 +11,7 @@ const (
 	// readBufSize is the size of the pooled buffers read tasks read into.
 	readBufSize = 16 << 10
 	// readBudget is the most reads of one read task: a connection with more
-	// to read re-arms and queues up again behind the others.
+	// to read queues up again behind the others.
 	readBudget = 16
 	// fallbackBufSize is the buffer of a reader goroutine (no poller).
 	fallbackBufSize = 4 << 10
@@ -24,56 +24,72 @@ type readScratch struct {
 	buf []byte
 	op  readOp // scratch of readNonblock
 
-	conn   *Conn // what armFn arms
-	first  bool
-	armErr error
-	armFn  func(fd uintptr)
+	conn   *Conn // what addFn registers
+	addErr error
+	addFn  func(fd uintptr)
 }
 
 // readTask reads what the socket holds, on a worker, when the poller has
-// reported it readable (or once at start). It parses until the socket would
-// block, then re-arms the poller; the read buffer goes back to the pool, so
-// an idle connection keeps only the parse state of a frame in progress. A
-// peer that stops mid-frame holds nothing but that state, and the frame
-// deadline (Config.ReadTimeout) closes it.
+// reported data (or once at start, to register the socket). It parses until
+// the socket is drained; the read buffer goes back to the pool, so an idle
+// connection keeps only the parse state of a frame in progress. A peer that
+// stops mid-frame holds nothing but that state, and the frame deadline
+// (Config.ReadTimeout) closes it. An event that comes while the task runs
+// makes it read again (the poller is edge-triggered: that event is not
+// repeated).
 func (c *Conn) readTask() {
 	c.mu.Lock()
 	if c.readBusy || c.readDone || c.netClosed {
-		// A late event, or closeNet is ending the read side right now.
+		// Busy: the running task reads again. Done or closed: a late event, or
+		// closeNet is ending the read side right now.
+		c.readAgain = c.readBusy
 		c.mu.Unlock()
 		return
 	}
 	c.readBusy = true
 	c.mu.Unlock()
 
-	rs := c.eng.getReadScratch()
-	err := c.drain(rs)
-	first := !c.fr.registered
-	c.fr.registered = true
-
-	c.mu.Lock()
-	c.readBusy = false
-	closed := c.netClosed
-	c.mu.Unlock()
-	switch {
-	case err != nil:
-		c.readEnded(err)
-	case closed:
-		c.readEnded(errLocalClose)
-	default:
-		c.arm(rs, first)
+	if !c.fr.registered {
+		c.fr.registered = true
+		c.register()
+		return
 	}
-	c.eng.putReadScratch(rs)
+	rs := c.eng.getReadScratch()
+	defer c.eng.putReadScratch(rs)
+	for {
+		more, err := c.drain(rs)
+		c.mu.Lock()
+		again := c.readAgain && err == nil && !c.netClosed
+		c.readAgain = false
+		if !again {
+			c.readBusy = false
+		}
+		closed := c.netClosed
+		c.mu.Unlock()
+		switch {
+		case again:
+			continue
+		case err != nil:
+			c.readEnded(err)
+		case closed:
+			c.readEnded(errLocalClose)
+		case more:
+			// Read budget used up with data left: queue up again behind the
+			// other connections (no new event will come for what is there).
+			c.eng.pool.submit(task{c: c, kind: taskRead})
+		}
+		return
+	}
 }
 
 // drain parses the bytes left over from the handshake, then reads and parses
-// until the socket would block, the read budget is used up, or the read side
-// ends (the error says how).
-func (c *Conn) drain(rs *readScratch) error {
+// until the socket is drained (more false), the read budget is used up (more
+// true), or the read side ends (the error says how).
+func (c *Conn) drain(rs *readScratch) (more bool, err error) {
 	if p := c.initial; p != nil {
 		c.initial = nil
 		if err := c.consume(p); err != nil {
-			return err
+			return false, err
 		}
 		c.trackFrame()
 	}
@@ -81,60 +97,59 @@ func (c *Conn) drain(rs *readScratch) error {
 		n, err := readNonblock(c.rc, rs)
 		if n > 0 {
 			if cerr := c.consume(rs.buf[:n]); cerr != nil {
-				return cerr
+				return false, cerr
 			}
 			c.trackFrame()
 		}
 		switch {
 		case errors.Is(err, errWouldBlock):
-			return nil
+			return false, nil
 		case err != nil:
-			return fmt.Errorf("transport: read: %w", err)
+			return false, fmt.Errorf("transport: read: %w", err)
 		case n == 0:
-			return fmt.Errorf("transport: read: %w", io.EOF)
+			return false, fmt.Errorf("transport: read: %w", io.EOF)
 		case n < len(rs.buf):
-			// Most likely drained; if not, the re-armed (level-triggered)
-			// poller reports the rest at once.
-			return nil
+			// A short read of a stream socket: drained for now (epoll(7)); data
+			// that comes after the read raises a new event.
+			return false, nil
 		}
 	}
-	return nil
+	return true, nil
 }
 
-// arm asks the poller for the next readiness event. If the first
-// registration fails (descriptor limits of the poller), the connection
-// falls back to a reader goroutine rather than failing.
-func (c *Conn) arm(rs *readScratch, first bool) {
-	if rs.armFn == nil {
-		rs.armFn = func(fd uintptr) {
-			if rs.first {
-				rs.armErr = rs.conn.eng.poller.add(int(fd), rs.conn.id)
-			} else {
-				rs.armErr = rs.conn.eng.poller.rearm(int(fd), rs.conn.id)
-			}
-		}
+// register adds the socket to the poller, which reports the data already
+// there (handshake leftovers are parsed by the first read task it causes:
+// c.initial). If the registration fails (descriptor limits of the poller),
+// the connection falls back to a reader goroutine rather than failing. It
+// runs as the read task, with readBusy set.
+func (c *Conn) register() {
+	rs := c.eng.getReadScratch()
+	if rs.addFn == nil {
+		rs.addFn = func(fd uintptr) { rs.addErr = rs.conn.eng.poller.add(int(fd), rs.conn.id) }
 	}
-	rs.conn, rs.first = c, first
-	err := c.rc.Control(rs.armFn)
-	perr := rs.armErr
-	rs.conn, rs.armErr = nil, nil
-	switch {
-	case err != nil:
-		c.readEnded(errLocalClose) // Control fails only on a closed socket
-	case perr != nil && first:
-		c.mu.Lock()
-		fallback := !c.netClosed
-		if fallback {
-			c.polled, c.readBusy = false, true
-		}
+	rs.conn = c
+	err := c.rc.Control(rs.addFn)
+	perr := rs.addErr
+	rs.conn, rs.addErr = nil, nil
+	c.eng.putReadScratch(rs)
+
+	c.mu.Lock()
+	if err == nil && perr != nil && !c.netClosed {
+		c.polled = false // readBusy stays set: the goroutine owns the read side
 		c.mu.Unlock()
-		if fallback {
-			go c.readLoop()
-			return
-		}
-		c.readEnded(errLocalClose)
-	case perr != nil:
-		c.readEnded(perr)
+		go c.readLoop()
+		return
+	}
+	// An event may have come before readBusy is cleared: read once more then.
+	again := err == nil && perr == nil && (c.readAgain || c.initial != nil)
+	c.readAgain, c.readBusy = false, false
+	closed := c.netClosed
+	c.mu.Unlock()
+	switch {
+	case err != nil || perr != nil || closed:
+		c.readEnded(errLocalClose) // Control fails only on a closed socket
+	case again:
+		c.eng.pool.submit(task{c: c, kind: taskRead})
 	}
 }
 
