@@ -354,7 +354,7 @@ func (e *emitter) init() []byte {
 		module string
 		names  []string
 	}{
-		{"catchup", []string{"DEDUP_WINDOW", "CatchUpReport", "SeqCatchUp"}},
+		{"catchup", []string{"DEDUP_WINDOW", "MAX_SETTLE_LAG", "CatchUpReport", "SeqCatchUp"}},
 		{"client", []string{"DEFAULT_APP_ID", "MAX_PROTOCOL", "MIN_PROTOCOL", "Claim", "Client", "Event", "Events",
 			"NotificationMethod", "NotificationParams", "Registration", "claim", "decode_notification", "register"}},
 		{"errors", append([]string{"ERRORS", "MoltZapError", "RpcServerError", "error_from_wire"}, e.errorNames()...)},

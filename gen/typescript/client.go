@@ -411,7 +411,7 @@ func (e *emitter) index(p *printer) {
 	p.line(`export * from "./taskmaster.js";`)
 	p.line(`export { registerAgent, claimAgent, type RegisterRequest, type RegisterResponse, type ClaimRequest, type ClaimResponse } from "./runtime/http.js";`)
 	p.line(`export { RpcConnection, type ConnectionOptions, type ReconnectOptions, type WebSocketConstructor, type WireError, type RequestHandler } from "./runtime/rpc.js";`)
-	p.line(`export { SeqCatchUp, DedupWindow, type CatchUpReport, type SeqMessage, type SeqPage } from "./runtime/catchup.js";`)
+	p.line(`export { SeqCatchUp, DedupWindow, MaxSettleLag, type CatchUpReport, type SeqMessage, type SeqPage } from "./runtime/catchup.js";`)
 	p.line(`export { type JNode, parseJSON, fromValue, toValue } from "./runtime/json.js";`)
 	p.line(`export { isUUID, isDateTime, isURI, parseInteger, codePoints } from "./runtime/check.js";`)
 }

@@ -69,6 +69,35 @@ class Tracker:
 
 
 class SeqCatchUpTest(unittest.IsolatedAsyncioTestCase):
+    async def test_a_lower_seq_in_flight_at_the_drop_is_recovered(self) -> None:
+        # Across nodes messages arrive out of seq order: m2 is still on its way when the
+        # connection drops, so the catch-up must start at the settled seq (1), not after m3.
+        h = History()
+        t = Tracker(h)
+        m1, _m2, m3 = h.add("c"), h.add("c"), h.add("c")
+        t.cu.live("t", m1)
+        t.cu.live("t", m3)
+        t.cu.disconnected()
+        report = await t.run()
+        self.assertEqual(h.calls[0][2], "1")
+        self.assertEqual(t.got, ["m1", "m3", "m2"])
+        self.assertEqual(report.recovered, 1)
+        # The complete listing settled everything up to m3: the next catch-up starts after it.
+        t.cu.live("t", h.add("c"))
+        t.cu.disconnected()
+        await t.run()
+        self.assertEqual(h.calls[-1][2], "4")
+
+    async def test_the_settled_seq_trails_the_highest_by_at_most_the_lag(self) -> None:
+        h = History(page=1000)
+        t = Tracker(h)
+        msgs = [h.add("c") for _ in range(mz.MAX_SETTLE_LAG + 10)]
+        t.cu.live("t", msgs[0])
+        t.cu.live("t", msgs[-1])  # never shown the ones between (another agent's)
+        t.cu.disconnected()
+        await t.run()
+        self.assertEqual(h.calls[0][2], str(len(msgs) - mz.MAX_SETTLE_LAG))
+
     async def test_live_messages_wait_for_the_recovered_ones(self) -> None:
         h = History()
         t = Tracker(h)

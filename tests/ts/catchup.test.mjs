@@ -200,3 +200,38 @@ test("with every URL down connect names them all; a refused key stops at the fir
   }
   assert.throws(() => new mz.MoltZapClient({ agentKey: "k" }), TypeError);
 });
+
+test("a lower seq still in flight when the connection dropped is recovered (messages across nodes arrive out of order)", async () => {
+  const h = history();
+  const { cu, got, reports } = tracker(h);
+  const [m1, m2, m3] = [h.add("c"), h.add("c"), h.add("c")];
+  cu.live("t", m1);
+  cu.live("t", m3); // m2 comes through another node and is still on its way
+  cu.disconnected();
+  cu.reconnected();
+  await until(() => reports.length === 1, "the catch-up report");
+  assert.equal(h.calls[0].sinceSeq, "1", "the catch-up starts at the settled seq, not after the highest seen");
+  assert.deepEqual(got, ["m1", "m3", "m2"]);
+  assert.equal(reports[0].recovered, 1);
+  // Everything up to the listing's end is settled now: the next catch-up starts after m3.
+  cu.live("t", h.add("c"));
+  cu.disconnected();
+  cu.reconnected();
+  await until(() => reports.length === 2, "the second catch-up report");
+  assert.equal(h.calls[h.calls.length - 1].sinceSeq, "4");
+  void m2;
+});
+
+test("the settled seq trails the highest seen by at most MaxSettleLag", async () => {
+  const h = history(1000);
+  const { cu, reports } = tracker(h);
+  const lag = Number(mz.MaxSettleLag);
+  const all = [];
+  for (let i = 0; i < lag + 10; i++) all.push(h.add("c"));
+  cu.live("t", all[0]);
+  cu.live("t", all[all.length - 1]); // never shown the ones between (another agent's)
+  cu.disconnected();
+  cu.reconnected();
+  await until(() => reports.length === 1, "the catch-up report");
+  assert.equal(h.calls[0].sinceSeq, String(all.length - lag), "settled = highest - MaxSettleLag");
+});

@@ -1,9 +1,10 @@
 """Catch-up by seq across reconnections (and across the nodes of a cluster).
 
 The Client feeds every live message through a SeqCatchUp, which delivers each message once
-and, after a reconnection, recovers what was missed with messages/list from the highest seq
-seen before delivering anything newer, so that every conversation reads in seq order. It is
-model-independent: the client passes the list call and the delivery."""
+and, after a reconnection, recovers what was missed with messages/list from the settled seq
+(the highest at or below which every seq was seen or listed) before delivering anything
+newer, so that every conversation reads in seq order. It is model-independent: the client
+passes the list call and the delivery."""
 
 from __future__ import annotations
 
@@ -16,6 +17,12 @@ from .transport import ConnectionLost
 
 DEDUP_WINDOW = 1000
 """The number of message ids remembered per conversation for de-duplication."""
+
+MAX_SETTLE_LAG = 256
+"""How far the settled seq may trail the highest seq seen: gaps left by messages this agent
+is not shown (a TaskMaster forwarded them to others) would otherwise hold it back for good.
+A catch-up from the settled seq lists what lies above it again; those messages are within
+the de-duplication window, so none is delivered twice."""
 
 
 class SeqMessage(Protocol):
@@ -59,7 +66,9 @@ def _seq(m: SeqMessage) -> int:
 class _Conv(Generic[T, M]):
     task_id: T
     seq: int = -1  # highest seq accepted
-    cursor: int = 0  # where the next catch-up starts
+    settled: int = -1  # highest seq at or below which every seq was seen or listed
+    above: set[int] = field(default_factory=lambda: set[int]())  # seqs seen beyond settled
+    cursor: int = 0  # where the next catch-up starts: settled, unless frozen
     frozen: bool = False  # the cursor waits for a catch-up
     floor: int = -1  # highest seq a catch-up listed: at or below it = duplicate
     holding: bool = False  # live messages wait in held for the catch-up
@@ -73,12 +82,13 @@ ListPage = Callable[[T, str, str], Awaitable[tuple[Sequence[M], bool]]]
 
 
 class SeqCatchUp(Generic[T, M]):
-    """Tracks, per conversation, the highest seq seen.
+    """Tracks, per conversation, the seqs seen.
 
     Live messages are de-duplicated (the last DEDUP_WINDOW ids, and every seq up to the
     highest a catch-up listed). From a disconnection until its conversation has been caught
     up after the reconnection, a live message is held; the catch-up pages messages/list from
-    the highest seq seen before the disconnection, then the held messages follow in seq
+    the settled seq before the disconnection (every seq at or below it was seen or listed; a
+    lower seq may still have been in flight above it), then the held messages follow in seq
     order. Conversations first heard of during the gap are caught up from their start. A
     catch-up refused by the server releases the held messages (the cursor is kept for the
     next reconnection); one cut short by another disconnection keeps them for the next run.
@@ -101,7 +111,7 @@ class SeqCatchUp(Generic[T, M]):
 
     def track(self, task_id: T, conversation_id: str, since_seq: str = "0") -> None:
         """Make a conversation known, so that a reconnection catches it up from since_seq
-        (default "0": its whole history) or from the highest seq seen in it, when higher."""
+        (default "0": its whole history) or from its settled seq, when higher."""
         c = self._conv(task_id, conversation_id)
         since = int(since_seq)
         c.seq = max(c.seq, since)
@@ -162,8 +172,10 @@ class SeqCatchUp(Generic[T, M]):
         if len(c.order) > DEDUP_WINDOW:
             c.ids.discard(c.order.pop(0))
         c.seq = max(c.seq, seq)
+        if seq >= 0:
+            _settle(c, seq)
         if not c.frozen:
-            c.cursor = max(c.cursor, c.seq)
+            c.cursor = max(c.cursor, c.settled)
         return True
 
     async def _run(self) -> CatchUpReport:
@@ -205,6 +217,11 @@ class SeqCatchUp(Generic[T, M]):
                     n += 1
                 c.floor = max(c.floor, _seq(m))
             if not has_more or not messages:
+                # The listing is complete: messages/list returns every message visible to
+                # this agent, so a seq up to the last listed that it did not return is not
+                # for it.
+                if c.floor >= 0:
+                    _settle_to(c, c.floor)
                 return n
             nxt = _seq(messages[-1])
             if nxt <= since:
@@ -216,10 +233,41 @@ class SeqCatchUp(Generic[T, M]):
             return
         if thaw:
             c.frozen = False
-            c.cursor = max(c.cursor, c.seq)
+            c.cursor = max(c.cursor, c.settled)
         held = sorted(c.held, key=lambda h: _seq(h[1]))
         c.held = []
         c.holding = False
         for task_id, m in held:
             if self._accept(c, m):
                 self._deliver(task_id, m)
+
+
+def _settle(c: _Conv[T, M], v: int) -> None:
+    """Record seq v as seen and advance the settled seq. Across server nodes messages arrive
+    out of seq order, so a catch-up must start there, not after the highest seq seen, or a
+    message still in flight when the connection dropped would be skipped."""
+    if c.settled < 0:
+        c.settled = v  # nothing is known below the first seq seen
+    elif v <= c.settled:
+        return
+    elif v == c.settled + 1:
+        c.settled = v
+    else:
+        c.above.add(v)
+    if c.seq - c.settled > MAX_SETTLE_LAG:
+        c.settled = c.seq - MAX_SETTLE_LAG
+    _advance_settled(c)
+
+
+def _settle_to(c: _Conv[T, M], f: int) -> None:
+    """Mark every seq up to f as settled (a complete catch-up listing reached f)."""
+    c.settled = max(c.settled, f)
+    _advance_settled(c)
+
+
+def _advance_settled(c: _Conv[T, M]) -> None:
+    """Move the settled seq over the seqs seen right above it; forget the ones at or below it."""
+    while c.settled + 1 in c.above:
+        c.above.discard(c.settled + 1)
+        c.settled += 1
+    c.above = {v for v in c.above if v > c.settled}

@@ -4,6 +4,7 @@ TaskMaster side, generated from the protocol's schema."""
 
 from .catchup import (
     DEDUP_WINDOW as DEDUP_WINDOW,
+    MAX_SETTLE_LAG as MAX_SETTLE_LAG,
     CatchUpReport as CatchUpReport,
     SeqCatchUp as SeqCatchUp,
 )
@@ -383,6 +384,7 @@ from .validate import (
 
 __all__ = [
     "DEDUP_WINDOW",
+    "MAX_SETTLE_LAG",
     "CatchUpReport",
     "SeqCatchUp",
     "DEFAULT_APP_ID",

@@ -7,6 +7,6 @@ export * from "./client.js";
 export * from "./taskmaster.js";
 export { registerAgent, claimAgent, type RegisterRequest, type RegisterResponse, type ClaimRequest, type ClaimResponse } from "./runtime/http.js";
 export { RpcConnection, type ConnectionOptions, type ReconnectOptions, type WebSocketConstructor, type WireError, type RequestHandler } from "./runtime/rpc.js";
-export { SeqCatchUp, DedupWindow, type CatchUpReport, type SeqMessage, type SeqPage } from "./runtime/catchup.js";
+export { SeqCatchUp, DedupWindow, MaxSettleLag, type CatchUpReport, type SeqMessage, type SeqPage } from "./runtime/catchup.js";
 export { type JNode, parseJSON, fromValue, toValue } from "./runtime/json.js";
 export { isUUID, isDateTime, isURI, parseInteger, codePoints } from "./runtime/check.js";

@@ -2,9 +2,10 @@
 
 // Catch-up by seq across reconnections (and across the nodes of a cluster): the generated
 // client feeds every live message through a SeqCatchUp, which delivers each message once and,
-// after a reconnection, recovers what was missed with messages/list from the highest seq seen
-// before delivering anything newer, so that every conversation reads in seq order. It is
-// model-independent: the client passes the list call and the delivery.
+// after a reconnection, recovers what was missed with messages/list from the settled seq (the
+// highest at or below which every seq was seen or listed) before delivering anything newer,
+// so that every conversation reads in seq order. It is model-independent: the client passes
+// the list call and the delivery.
 
 import { ConnectionClosedError } from "./errors.js";
 
@@ -33,10 +34,20 @@ export interface CatchUpReport {
 /** The number of message ids remembered per conversation for de-duplication. */
 export const DedupWindow = 1000;
 
+/**
+ * MaxSettleLag bounds how far the settled seq may trail the highest seq seen: gaps left by
+ * messages this agent is not shown (a TaskMaster forwarded them to others) would otherwise
+ * hold it back for good. A catch-up from the settled seq lists what lies above it again;
+ * those messages are within the de-duplication window, so none is delivered twice.
+ */
+export const MaxSettleLag = 256n;
+
 interface Conv<T, M> {
   taskId: T;
   seq: bigint; // highest seq accepted, -1 when none
-  cursor: bigint; // where the next catch-up starts
+  settled: bigint; // highest seq at or below which every seq was seen or listed, -1 when none
+  above: Set<bigint>; // seqs seen beyond settled
+  cursor: bigint; // where the next catch-up starts: settled, unless frozen
   frozen: boolean; // the cursor waits for a catch-up (a gap may precede newer messages)
   floor: bigint; // highest seq a catch-up listed, -1 when none: at or below it = duplicate
   holding: boolean; // live messages wait in held for the catch-up
@@ -54,11 +65,12 @@ function seqOf(m: SeqMessage): bigint {
 }
 
 /**
- * SeqCatchUp tracks, per conversation, the highest seq seen. Live messages are de-duplicated
- * (the last DedupWindow ids, and every seq up to the highest a catch-up listed). From a
+ * SeqCatchUp tracks, per conversation, the seqs seen. Live messages are de-duplicated (the
+ * last DedupWindow ids, and every seq up to the highest a catch-up listed). From a
  * disconnection until its conversation has been caught up after the reconnection, a live
- * message is held; the catch-up pages messages/list from the highest seq seen before the
- * disconnection, then the held messages follow in seq order. Conversations first heard of
+ * message is held; the catch-up pages messages/list from the settled seq before the
+ * disconnection (every seq at or below it was seen or listed; a lower seq may still have been
+ * in flight above it), then the held messages follow in seq order. Conversations first heard of
  * during the gap are caught up from their start. A catch-up refused by the server releases
  * the held messages (the cursor is kept for the next reconnection); one cut short by another
  * disconnection keeps them for the next run.
@@ -78,7 +90,7 @@ export class SeqCatchUp<T, M extends SeqMessage> {
 
   /**
    * track makes a conversation known, so that a reconnection catches it up: from sinceSeq
-   * (default "0": its whole history) or from the highest seq seen in it, when higher.
+   * (default "0": its whole history) or from its settled seq, when higher.
    */
   track(taskId: T, conversationId: M["conversationId"], sinceSeq = "0"): void {
     const c = this.conv(taskId, conversationId);
@@ -132,7 +144,7 @@ export class SeqCatchUp<T, M extends SeqMessage> {
   private conv(taskId: T, id: string): Conv<T, M> {
     let c = this.convs.get(id);
     if (c === undefined) {
-      c = { taskId, seq: -1n, cursor: 0n, frozen: this.gap, floor: -1n, holding: this.gap, held: [], ids: new Set(), order: [] };
+      c = { taskId, seq: -1n, settled: -1n, above: new Set(), cursor: 0n, frozen: this.gap, floor: -1n, holding: this.gap, held: [], ids: new Set(), order: [] };
       this.convs.set(id, c);
     }
     return c;
@@ -147,7 +159,8 @@ export class SeqCatchUp<T, M extends SeqMessage> {
     c.order.push(m.id);
     if (c.order.length > DedupWindow) c.ids.delete(c.order.shift() ?? "");
     if (seq > c.seq) c.seq = seq;
-    if (!c.frozen && c.seq > c.cursor) c.cursor = c.seq;
+    if (seq >= 0n) settle(c, seq);
+    if (!c.frozen && c.settled > c.cursor) c.cursor = c.settled;
     return true;
   }
 
@@ -196,7 +209,12 @@ export class SeqCatchUp<T, M extends SeqMessage> {
         if (seq > c.floor) c.floor = seq;
       }
       const last = page.messages[page.messages.length - 1];
-      if (!page.hasMore || last === undefined) return n;
+      if (!page.hasMore || last === undefined) {
+        // The listing is complete: messages/list returns every message visible to this
+        // agent, so a seq up to the last listed that it did not return is not for it.
+        if (c.floor >= 0n) settleTo(c, c.floor);
+        return n;
+      }
       const next = seqOf(last);
       if (next <= since) throw new Error(`messages/list did not advance past seq ${since}`);
       since = next;
@@ -208,7 +226,7 @@ export class SeqCatchUp<T, M extends SeqMessage> {
     if (gen !== this.gen) return;
     if (thaw) {
       c.frozen = false;
-      if (c.seq > c.cursor) c.cursor = c.seq;
+      if (c.settled > c.cursor) c.cursor = c.settled;
     }
     const held = c.held.sort((a, b) => {
       const x = seqOf(a.message), y = seqOf(b.message);
@@ -218,4 +236,35 @@ export class SeqCatchUp<T, M extends SeqMessage> {
     c.holding = false;
     for (const h of held) if (this.accept(c, h.message)) this.deliver(h.taskId, h.message);
   }
+}
+
+/**
+ * settle records seq v as seen and advances the settled seq. Across server nodes messages
+ * arrive out of seq order, so a catch-up must start there, not after the highest seq seen,
+ * or a message still in flight when the connection dropped would be skipped.
+ */
+function settle<T, M>(c: Conv<T, M>, v: bigint): void {
+  if (c.settled < 0n) {
+    c.settled = v; // nothing is known below the first seq seen
+  } else if (v <= c.settled) {
+    return;
+  } else if (v === c.settled + 1n) {
+    c.settled = v;
+  } else {
+    c.above.add(v);
+  }
+  if (c.seq - c.settled > MaxSettleLag) c.settled = c.seq - MaxSettleLag;
+  advanceSettled(c);
+}
+
+/** settleTo marks every seq up to f as settled (a complete catch-up listing reached f). */
+function settleTo<T, M>(c: Conv<T, M>, f: bigint): void {
+  if (f > c.settled) c.settled = f;
+  advanceSettled(c);
+}
+
+/** advanceSettled moves the settled seq over the seqs seen right above it and forgets the ones at or below it. */
+function advanceSettled<T, M>(c: Conv<T, M>): void {
+  while (c.above.delete(c.settled + 1n)) c.settled++;
+  for (const v of c.above) if (v <= c.settled) c.above.delete(v);
 }
