@@ -448,7 +448,7 @@ func (e *emitter) readme() []byte {
 	b.WriteString("A cluster: `Client.connect([ws1, ws2], key)` (or `urls=[...]`) tries the URLs in order; a lost\n")
 	b.WriteString("connection reconnects to the next one, round-robin with backoff (`client.url` is the current\n")
 	b.WriteString("one). After every reconnection the client catches up by `seq`: `messages/received` handlers\n")
-	b.WriteString("get the messages missed meanwhile (`messages/list` from the highest seq seen), then the newer\n")
+	b.WriteString("get the messages missed meanwhile (`messages/list` from the settled seq), then the newer\n")
 	b.WriteString("ones, each once and in seq order per conversation; `client.on_catch_up(...)` reports each run,\n")
 	b.WriteString("`client.track(...)` adds a conversation before its first message, `catch_up=False` turns it off.\n\n")
 	b.WriteString("## Methods\n\n")

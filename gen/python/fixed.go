@@ -36,7 +36,7 @@ class Client:
     url may be a list (the nodes of a cluster; urls adds more): connect tries them in order
     and a lost connection reconnects to the next one, round-robin. With catch_up (the
     default) every messages/received is delivered once and, after a reconnection, the
-    messages missed meanwhile are recovered with messages/list (from the highest seq seen)
+    messages missed meanwhile are recovered with messages/list (from the settled seq)
     and delivered before newer ones, in seq order per conversation; see SeqCatchUp.
     """
 
@@ -96,8 +96,8 @@ class Client:
 
     def track(self, task_id: _t.TaskId, conversation_id: _t.ConversationId, since_seq: str = "0") -> None:
         """Make a conversation known to the catch-up, so that a reconnection recovers its
-        messages after since_seq (default "0": all of them) or after the highest seq seen in
-        it. Conversations in which a message was received are tracked already."""
+        messages after since_seq (default "0": all of them) or after its settled seq (every
+        seq up to it seen or listed). Conversations in which a message was received are tracked already."""
         if self._seqs is not None:
             self._seqs.track(task_id, conversation_id, since_seq)
 

@@ -449,7 +449,7 @@ func (e *emitter) readme() []byte {
 	b.WriteString("  backoff; `client.url` is the current one.\n")
 	if e.catchUpSpec() != nil {
 		b.WriteString("- After every reconnection the client catches up by `seq`: `messages/received` listeners\n")
-		b.WriteString("  get the messages missed meanwhile (`messages/list` from the highest seq seen), then the\n")
+		b.WriteString("  get the messages missed meanwhile (`messages/list` from the settled seq), then the\n")
 		b.WriteString("  newer ones, each once and in seq order per conversation; `client.onCatchUp(r => ...)`\n")
 		b.WriteString("  reports each run. Conversations with a received message are tracked; `client.track(...)`\n")
 		b.WriteString("  adds others. `catchUp: false` turns it off.\n")
@@ -535,7 +535,7 @@ func (e *emitter) catchUpMethods(p *printer, cu *catchUpNames) {
 	p.line("")
 	p.line("  /**")
 	p.line("   * track makes a conversation known to the catch-up, so that a reconnection recovers its")
-	p.line("   * messages after sinceSeq (default \"0\": all of them) or after the highest seq seen in it.")
+	p.line("   * messages after sinceSeq (default \"0\": all of them) or after its settled seq.")
 	p.line("   * Conversations in which a message was received are tracked already.")
 	p.line("   */")
 	p.f("  track(taskId: %s, conversationId: %s[\"conversationId\"], sinceSeq?: string): void {", cu.taskID, cu.message)

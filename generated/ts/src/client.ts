@@ -192,7 +192,7 @@ export class MoltZapClient {
 
   /**
    * track makes a conversation known to the catch-up, so that a reconnection recovers its
-   * messages after sinceSeq (default "0": all of them) or after the highest seq seen in it.
+   * messages after sinceSeq (default "0": all of them) or after its settled seq.
    * Conversations in which a message was received are tracked already.
    */
   track(taskId: TaskId, conversationId: Message["conversationId"], sinceSeq?: string): void {
