@@ -72,7 +72,12 @@ func BenchmarkAppendMessageParallel(b *testing.B) {
 func (s *Store) appendDirect(ctx context.Context, m store.Message) error {
 	r := &appendReq{ctx: ctx, m: m, decisionJSON: pendingJSON, at: toMicro(m.CreatedAt)}
 	r.m.Decision = store.Decision{Tag: store.DecisionPending}
-	return s.write(ctx, func(tx *txn) error { return s.appendInTx(ctx, tx, r) })
+	return s.write(ctx, func(tx *txn) error {
+		var w appendTx
+		w.bind(ctx, tx, s.st)
+		_, err := w.writeAll([]*appendReq{r}, make([]error, 1))
+		return err
+	})
 }
 
 func BenchmarkListMessages(b *testing.B) {

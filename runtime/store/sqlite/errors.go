@@ -13,6 +13,9 @@ import (
 // store sentinel it stands for, keeping the original error in the chain.
 // Other errors are returned unchanged.
 func mapErr(err error) error {
+	if err == nil {
+		return nil // spares the allocation of se, which escapes into errors.As
+	}
 	var se *sqlite.Error
 	if !errors.As(err, &se) {
 		return err

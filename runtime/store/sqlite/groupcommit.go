@@ -2,13 +2,11 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"runtime"
 	"sync"
 
-	"github.com/moltzap/moltzap-go/generated/protocol"
 	"github.com/moltzap/moltzap-go/runtime/store"
 )
 
@@ -29,10 +27,11 @@ type appendReq struct {
 }
 
 // appender is the group commit of AppendMessage: concurrent appends are queued and written
-// by one goroutine, as many as are waiting in one transaction, each in its own savepoint
-// (one failing append does not fail the others). Every caller is answered only after its
-// batch committed: an acknowledged message is durable (WAL, synchronous=NORMAL: it
-// survives a process crash).
+// by one goroutine, as many as are waiting in one transaction, by a few multi-row
+// statements (see appendTx.writeAll); when one append of a batch fails, the batch is
+// written again with each append in its own savepoint, so that only the failing ones fail.
+// Every caller is answered only after its batch committed: an acknowledged message is
+// durable (WAL, synchronous=NORMAL: it survives a process crash).
 type appender struct {
 	s     *Store
 	queue chan *appendReq
@@ -40,6 +39,8 @@ type appender struct {
 	mu     sync.RWMutex // guards closed against sends on queue
 	closed bool
 	exited chan struct{}
+
+	w appendTx // the committer's, reused from batch to batch
 }
 
 func newAppender(s *Store) *appender {
@@ -146,78 +147,35 @@ func (a *appender) commit(batch []*appendReq) {
 var errRetryWithSavepoints = errors.New("sqlite store: an append failed, retry the batch with savepoints")
 
 // write runs the live requests of batch in one transaction; errs receives each request's
-// own failure. Without savepoints (the common case, two statements fewer per append) a
-// failing append rolls the transaction back: a batch of one keeps its error, a larger one
-// returns errRetryWithSavepoints. With savepoints, a failed append is rolled back alone.
+// own failure. Without savepoints (the common case) a failing append rolls the
+// transaction back: a batch of one keeps its error, a larger one returns
+// errRetryWithSavepoints. With savepoints, a failed append is rolled back alone, its seq
+// included: seqs stay gap-free either way.
 func (a *appender) write(batch []*appendReq, errs []error, savepoints bool) error {
 	ctx := context.Background() // one caller's context must not abort the others' writes
 	tx, err := a.s.w.begin(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin write: %w", err)
 	}
-	for i, r := range batch {
-		if errs[i] != nil {
-			continue
+	w := &a.w
+	w.bind(ctx, tx, a.s.st)
+	defer w.unbind()
+	if savepoints {
+		if err := w.writeEach(batch, errs); err != nil {
+			return errors.Join(err, ignoreDone(tx.Rollback()))
 		}
-		if !savepoints {
-			if errs[i] = a.s.appendInTx(ctx, tx, r); errs[i] != nil {
-				rerr := ignoreDone(tx.Rollback())
-				if remaining(errs) > 1 || rerr != nil {
-					return errors.Join(errRetryWithSavepoints, rerr)
-				}
-				return nil
-			}
-			continue
+	} else if i, err := w.writeAll(batch, errs); err != nil {
+		errs[i] = err
+		rerr := ignoreDone(tx.Rollback())
+		if remaining(errs) > 1 || rerr != nil {
+			return errors.Join(errRetryWithSavepoints, rerr)
 		}
-		if _, err := tx.ExecContext(ctx, "SAVEPOINT append"); err != nil {
-			return errors.Join(fmt.Errorf("savepoint: %w", err), ignoreDone(tx.Rollback()))
-		}
-		if errs[i] = a.s.appendInTx(ctx, tx, r); errs[i] != nil {
-			if _, err := tx.ExecContext(ctx, "ROLLBACK TO append"); err != nil {
-				return errors.Join(fmt.Errorf("rollback to savepoint: %w", err), ignoreDone(tx.Rollback()))
-			}
-		}
-		if _, err := tx.ExecContext(ctx, "RELEASE append"); err != nil {
-			return errors.Join(fmt.Errorf("release savepoint: %w", err), ignoreDone(tx.Rollback()))
-		}
+		return nil
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
-}
-
-// appendInTx writes one message in tx: the conversation's seq is bumped (and its last
-// message time), the reply target checked, the row inserted; r.m gets its seq and task id.
-func (s *Store) appendInTx(ctx context.Context, tx *txn, r *appendReq) error {
-	m := &r.m
-	convID := string(m.ConversationID)
-	var taskID protocol.TaskID
-	err := tx.StmtContext(ctx, s.st.appendBump).QueryRowContext(ctx, r.at, convID).Scan(&m.Seq, text(&taskID))
-	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("conversation %s: %w", m.ConversationID, store.ErrNotFound)
-	}
-	if err != nil {
-		return err
-	}
-	if m.TaskID == "" {
-		m.TaskID = taskID
-	} else if m.TaskID != taskID {
-		return fmt.Errorf("conversation %s is not in task %s: %w", m.ConversationID, m.TaskID, store.ErrInvalid)
-	}
-	if m.ReplyToID != "" {
-		var n int
-		if err := tx.StmtContext(ctx, s.st.appendReplyCheck).QueryRowContext(ctx,
-			string(m.ReplyToID), convID).Scan(&n); err != nil {
-			return err
-		}
-		if n == 0 {
-			return fmt.Errorf("reply target %s: %w", m.ReplyToID, store.ErrNotFound)
-		}
-	}
-	_, err = tx.StmtContext(ctx, s.st.appendInsert).ExecContext(ctx, string(m.ID), convID, string(m.TaskID), string(m.SenderID), m.Seq, optString(m.ReplyToID),
-		m.Parts, r.tagged, r.decisionJSON, r.at, string(m.Decision.Tag))
-	return mapErr(err)
 }
 
 // remaining counts the requests of a batch still to be written, the one that just failed

@@ -31,6 +31,9 @@ const FileName = "moltzap.db"
 // another connection (a checkpoint, another process) before SQLITE_BUSY.
 const busyTimeoutMs = 10000
 
+// walAutocheckpointPages is the writer's wal_autocheckpoint (see openPool).
+const walAutocheckpointPages = 4000
+
 // Store is a store.Store backed by a SQLite database file.
 type Store struct {
 	w    *pool    // exactly one connection: every write transaction
@@ -95,7 +98,24 @@ func openPool(ctx context.Context, path string, readOnly bool, n int) (*sql.DB, 
 		q.Add("_pragma", "query_only(1)")
 	} else {
 		q.Add("_pragma", "journal_mode(WAL)")
+		// The writer checkpoints the WAL into the database file inline, in the commit that
+		// takes the WAL past this many pages (SQLite's default is 1000). Each checkpoint
+		// costs two fsyncs and a write of every page changed since the last one, so fewer,
+		// larger checkpoints cost less per write: 4000 measured 11% less CPU per append
+		// with 32 busy conversations (no change with one). The price: a WAL file of up to
+		// about 16 MiB (4 KiB pages), and a commit that checkpoints stalls its batch about
+		// twice as long (20-35 ms instead of about 10 in the benchmarks), four times less
+		// often. Readers pay nothing: 4000 frames still fit the first wal-index hash table
+		// (4062 frames), so a page lookup in the WAL probes one table as before.
+		q.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", walAutocheckpointPages))
 		q.Set("_txlock", "immediate")
+		// A statement writing several rows (the group commit's multi-row appends) keeps a
+		// statement journal, to undo itself alone if it fails midway. With temp files on
+		// disk SQLite spills that journal to a temporary file past 64 KiB (16 pages: an
+		// append batch across many conversations gets there), and each write is then a
+		// syscall; in memory it costs a copy of each page first changed. Nothing durable is
+		// a temp file: this changes no guarantee.
+		q.Add("_pragma", "temp_store(MEMORY)")
 	}
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 	db, err := sql.Open("sqlite", dsn)

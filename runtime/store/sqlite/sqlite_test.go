@@ -67,6 +67,15 @@ func TestOpenCreatesDirectoryAndFile(t *testing.T) {
 	if err := s.r.QueryRowContext(t.Context(), `PRAGMA foreign_keys`).Scan(&fk); err != nil || fk != 1 {
 		t.Fatalf("reader foreign_keys = %d, %v", fk, err)
 	}
+	for _, p := range []struct {
+		pragma string
+		want   int
+	}{{"foreign_keys", 1}, {"synchronous", 1 /* NORMAL */}, {"temp_store", 2 /* MEMORY */}, {"wal_autocheckpoint", walAutocheckpointPages}} {
+		var got int
+		if err := s.w.QueryRowContext(t.Context(), `PRAGMA `+p.pragma).Scan(&got); err != nil || got != p.want {
+			t.Fatalf("writer %s = %d, %v; want %d", p.pragma, got, err, p.want)
+		}
+	}
 	if _, err := s.r.ExecContext(t.Context(), `DELETE FROM agents`); err == nil {
 		t.Fatal("the read pool accepted a write")
 	}
