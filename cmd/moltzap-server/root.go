@@ -291,7 +291,9 @@ func serve(ctx context.Context, o options, logOut io.Writer) error {
 		return err
 	}
 	attachObservatory(view, srv)
-	ln, err := net.Listen("tcp", o.addr)
+	// No TCP keep-alive probes: WebSocket heartbeats find dead peers, HTTP has its idle
+	// timeout, and each accepted socket is spared four setsockopt calls.
+	ln, err := (&net.ListenConfig{KeepAlive: -1}).Listen(ctx, "tcp", o.addr)
 	if err != nil {
 		_ = srv.Shutdown(context.Background())
 		return fmt.Errorf("listen on %s: %w", o.addr, err)
