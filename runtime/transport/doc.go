@@ -19,9 +19,9 @@
 //   - the close handshake is performed in both directions, and a connection
 //     that ends without it reports 1006.
 //
-// A Conn is created by Upgrade or Dial and must then be started (Start,
-// which returns at once, or Serve, which waits for the end) or closed
-// (Close).
+// A Conn is created by Upgrade, by a Listener or by Dial and must then be
+// started (Start, which returns at once, or Serve, which waits for the end)
+// or closed (Close).
 //
 // # No goroutine per idle connection
 //
@@ -57,7 +57,14 @@
 //
 // The upgrade keeps nothing of net/http: bytes read past the handshake are
 // copied out of the hijacked buffer, which is dropped with the writer, so
-// with Start the HTTP handler and its request are released at once.
+// with Start the HTTP handler and its request are released at once. A
+// Listener goes further: it reads the request heads of the sockets it
+// accepts itself and upgrades the plain WebSocket requests of its path
+// without net/http at all (no request, header map, bufio buffers or
+// connection goroutine; the short goroutine that reads the head ends with
+// the handshake). Every other request, and every upgrade that is unusual in
+// any way, goes on to the http.Server serving the Listener with the bytes
+// read so far put back, so it is answered exactly as without the Listener.
 //
 // Elsewhere (other platforms, TLS connections, or when registration with the
 // poller fails) a Conn reads in a goroutine of its own with blocking reads,
