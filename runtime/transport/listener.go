@@ -163,8 +163,8 @@ func (l *Listener) handshake(nc net.Conn) {
 	defer func() { *bp = (*bp)[:0]; headPool.Put(bp) }()
 	head, end, err := readHead(nc, *bp, l.opts.HeaderTimeout)
 	*bp = head
-	if err != nil && len(head) == 0 {
-		_ = nc.Close() // nothing came: nothing to answer
+	if err != nil && !errors.Is(err, errHeadTooLarge) {
+		_ = nc.Close() // timed out or gone before a whole head came: nothing to answer
 		return
 	}
 	var req UpgradeRequest
@@ -207,6 +207,10 @@ func (l *Listener) handOver(nc net.Conn, read []byte) {
 	}
 }
 
+// errHeadTooLarge reports a request head longer than the direct path reads; the HTTP
+// server, with its own limit, answers it.
+var errHeadTooLarge = errors.New("transport: request head too large for the direct path")
+
 // readHead reads from nc into buf until the end of a request head
 // ("\r\n\r\n"), the buffer's capacity or timeout, and returns what was read
 // with the offset just past the head; err is set when no complete head came.
@@ -225,7 +229,7 @@ func readHead(nc net.Conn, buf []byte, timeout time.Duration) ([]byte, int, erro
 			return buf, 0, fmt.Errorf("read request head: %w", err)
 		}
 		if len(buf) == cap(buf) {
-			return buf, 0, errors.New("request head too large for the direct path")
+			return buf, 0, errHeadTooLarge
 		}
 	}
 }

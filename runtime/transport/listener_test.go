@@ -121,6 +121,11 @@ func TestListenerHandsOtherRequestsToTheHTTPServer(t *testing.T) {
 		t.Fatalf("/health: %d %q", resp.StatusCode, body)
 	}
 
+	// A head longer than the direct path reads is the HTTP server's too.
+	big := strings.Replace(upgradeHead, "\r\n\r\n", "\r\nCookie: "+strings.Repeat("c", 6000)+"\r\n\r\n", 1)
+	if _, _, resp := rawRequest(t, w.addr, big, nil); resp.StatusCode != http.StatusSwitchingProtocols || w.path() != "http" {
+		t.Fatalf("long head: status %d, want 101 through the HTTP server", resp.StatusCode)
+	}
 	for name, head := range map[string]string{
 		"version 8":         strings.Replace(upgradeHead, "Version: 13", "Version: 8", 1),
 		"no Upgrade header": strings.Replace(upgradeHead, "Upgrade: websocket\r\n", "", 1),
