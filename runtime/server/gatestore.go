@@ -75,6 +75,23 @@ func put[K comparable, V any](g *gateStore, m map[K]V, gen uint64, k K, v V) {
 	m[k] = v
 }
 
+// cached answers k from m, or reads it with load and caches it unless an invalidation
+// happened meanwhile (the value read is returned either way).
+func cached[K comparable, V any](g *gateStore, m map[K]V, k K, load func() (V, error)) (V, error) {
+	g.mu.RLock()
+	v, ok := m[k]
+	g.mu.RUnlock()
+	if ok {
+		return v, nil
+	}
+	gen := g.gen.Load()
+	v, err := load()
+	if err == nil {
+		put(g, m, gen, k, v)
+	}
+	return v, err
+}
+
 // invalidate drops the cached facts of the tasks and conversations named.
 func (g *gateStore) invalidate(tasks []protocol.TaskID, convs []protocol.ConversationID) {
 	g.mu.Lock()
@@ -91,53 +108,25 @@ func (g *gateStore) invalidate(tasks []protocol.TaskID, convs []protocol.Convers
 
 // GetTask returns the task, cached.
 func (g *gateStore) GetTask(ctx context.Context, id protocol.TaskID) (store.Task, error) {
-	g.mu.RLock()
-	t, ok := g.tasks[id]
-	g.mu.RUnlock()
-	if ok {
-		return t, nil
-	}
-	gen := g.gen.Load()
-	t, err := g.Store.GetTask(ctx, id)
-	if err == nil {
-		put(g, g.tasks, gen, id, t)
-	}
-	return t, err
+	return cached(g, g.tasks, id, func() (store.Task, error) { return g.Store.GetTask(ctx, id) })
 }
 
 // conversationGate returns a conversation's task and archive state, cached; a missing
 // conversation is store.ErrNotFound.
 func (g *gateStore) conversationGate(ctx context.Context, id protocol.ConversationID) (convGate, error) {
-	g.mu.RLock()
-	cg, ok := g.convs[id]
-	g.mu.RUnlock()
-	if ok {
-		return cg, nil
-	}
-	gen := g.gen.Load()
-	cv, err := g.Store.GetConversation(ctx, id)
-	if err != nil {
-		return convGate{}, err
-	}
-	cg = convGate{taskID: cv.TaskID, archivedAt: cv.ArchivedAt}
-	put(g, g.convs, gen, id, cg)
-	return cg, nil
+	return cached(g, g.convs, id, func() (convGate, error) {
+		cv, err := g.Store.GetConversation(ctx, id)
+		if err != nil {
+			return convGate{}, err
+		}
+		return convGate{taskID: cv.TaskID, archivedAt: cv.ArchivedAt}, nil
+	})
 }
 
 // ConversationParticipants returns the members, cached (callers get their own copy).
 func (g *gateStore) ConversationParticipants(ctx context.Context, id protocol.ConversationID) ([]protocol.AgentID, error) {
-	g.mu.RLock()
-	ids, ok := g.members[id]
-	g.mu.RUnlock()
-	if ok {
-		return slices.Clone(ids), nil
-	}
-	gen := g.gen.Load()
-	ids, err := g.Store.ConversationParticipants(ctx, id)
-	if err == nil {
-		put(g, g.members, gen, id, slices.Clone(ids))
-	}
-	return ids, err
+	ids, err := cached(g, g.members, id, func() ([]protocol.AgentID, error) { return g.Store.ConversationParticipants(ctx, id) })
+	return slices.Clone(ids), err // the cached slice is never handed out
 }
 
 // IsConversationParticipant answers from the cached members.

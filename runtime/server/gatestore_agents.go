@@ -82,18 +82,10 @@ func (g *gateStore) CreateAgent(ctx context.Context, a store.Agent) (store.Agent
 // ConversationIDsForAgent returns the agent's conversations, cached (callers get their own
 // copy).
 func (g *gateStore) ConversationIDsForAgent(ctx context.Context, agentID protocol.AgentID) ([]protocol.ConversationID, error) {
-	g.mu.RLock()
-	ids, ok := g.convsOf[agentID]
-	g.mu.RUnlock()
-	if ok {
-		return slices.Clone(ids), nil
-	}
-	gen := g.gen.Load()
-	ids, err := g.Store.ConversationIDsForAgent(ctx, agentID)
-	if err == nil {
-		put(g, g.convsOf, gen, agentID, slices.Clone(ids))
-	}
-	return ids, err
+	ids, err := cached(g, g.convsOf, agentID, func() ([]protocol.ConversationID, error) {
+		return g.Store.ConversationIDsForAgent(ctx, agentID)
+	})
+	return slices.Clone(ids), err // the cached slice is never handed out
 }
 
 // invalidateMembership drops the cached facts of conversations whose members changed and
