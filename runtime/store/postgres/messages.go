@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -25,6 +26,19 @@ const (
 		SELECT $1::text, $2::text, $3::text, $4::text, $5::bigint, $6::text, $7::bytea,
 			$8::text[], $9::text, $10::text[], $11::text, $12::timestamptz
 		WHERE $6::text IS NULL OR EXISTS (SELECT 1 FROM messages WHERE id = $6::text AND conversation_id = $2::text)`
+	// sqlAppendOne is an append without a reply target in one statement (one round trip,
+	// its own transaction): the seq bump of conversation $2, provided it is in task $3 (or
+	// $3 is empty), and the insert; when the conversation is missing or in another task no
+	// row is bumped or inserted, and when the insert fails the bump is undone with it.
+	sqlAppendOne = `WITH bump AS (
+			UPDATE conversations SET last_seq = last_seq + 1,
+				last_message_at = GREATEST(last_message_at, $11), updated_at = GREATEST(updated_at, $11)
+			WHERE id = $2::text AND ($3::text = '' OR task_id = $3::text)
+			RETURNING last_seq, task_id)
+		INSERT INTO messages (` + messageColumns + `)
+		SELECT $1::text, $2::text, bump.task_id, $4::text, bump.last_seq, NULL, $5::bytea,
+			$6::text[], $7::text, $8::text[], $9::text, $10::timestamptz
+		FROM bump RETURNING seq, task_id`
 	sqlGetMessage  = `SELECT ` + messageColumns + ` FROM messages WHERE id = $1`
 	sqlDecisionSet = `UPDATE messages SET decision_tag = $1, decision_recipients = $2, decision_reason = $3
 		WHERE id = $4 AND decision_tag = 'pending'`
@@ -109,6 +123,9 @@ func (s *Store) AppendMessage(ctx context.Context, m store.Message) (store.Messa
 		tagged = stringsOf(m.TaggedEntities)
 	}
 	tag, recipients, reason := decisionArgs(m.Decision)
+	if m.ReplyToID == "" {
+		return s.appendOne(ctx, m, tagged, tag, recipients, reason)
+	}
 	err := s.write(ctx, func(tx pgx.Tx) error {
 		var taskID protocol.TaskID
 		err := tx.QueryRow(ctx, sqlAppendBump, m.CreatedAt, m.ConversationID).Scan(&m.Seq, &taskID)
@@ -137,6 +154,34 @@ func (s *Store) AppendMessage(ctx context.Context, m store.Message) (store.Messa
 		return store.Message{}, fmt.Errorf("append message %s: %w", m.ID, err)
 	}
 	return m, nil
+}
+
+// appendOne appends m, which has no reply target, with one statement (sqlAppendOne).
+func (s *Store) appendOne(ctx context.Context, m store.Message, tagged []string, tag string, recipients []string, reason any) (store.Message, error) {
+	err := s.pool.QueryRow(ctx, sqlAppendOne, m.ID, m.ConversationID, m.TaskID, m.SenderID, m.Parts,
+		tagged, tag, recipients, reason, m.CreatedAt, m.CreatedAt).Scan(&m.Seq, &m.TaskID)
+	if noRows(err) {
+		err = s.whyNotAppended(ctx, m)
+	}
+	if err != nil {
+		return store.Message{}, fmt.Errorf("append message %s: %w", m.ID, mapErr(err))
+	}
+	return m, nil
+}
+
+// whyNotAppended tells why sqlAppendOne appended nothing: the conversation is missing, or
+// it is in another task than m's.
+func (s *Store) whyNotAppended(ctx context.Context, m store.Message) error {
+	c, err := s.GetConversation(ctx, m.ConversationID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return fmt.Errorf("conversation %s: %w", m.ConversationID, store.ErrNotFound)
+	case err != nil:
+		return err
+	case m.TaskID != "" && c.TaskID != m.TaskID:
+		return fmt.Errorf("conversation %s is not in task %s: %w", m.ConversationID, m.TaskID, store.ErrInvalid)
+	}
+	return fmt.Errorf("conversation %s: appended nothing although it is in task %s", m.ConversationID, c.TaskID)
 }
 
 // GetMessage implements store.MessageStore.

@@ -109,10 +109,10 @@ func testMessageAppendErrors(t *testing.T, e *env) {
 	wantErr(t, appendWith(func(x *store.Message) { x.Parts = nil }), store.ErrInvalid, "no parts")
 	wantErr(t, appendWith(func(x *store.Message) { x.ID = "" }), store.ErrInvalid, "no id")
 
-	// Failed appends store nothing and later seqs still increase.
+	// Failed appends store nothing and take no seq: the next one follows at once.
 	next := e.msg(c, ids[1])
-	if next.Seq <= m.Seq {
-		t.Fatalf("seq after failures = %d, previous %d", next.Seq, m.Seq)
+	if next.Seq != m.Seq+1 {
+		t.Fatalf("seq after failures = %d, previous %d: want no gap", next.Seq, m.Seq)
 	}
 	all, _, err := e.s.ListMessages(e.ctx, c.ID, store.MessageViewer{SeesAll: true}, nil, 100)
 	must(t, err, "ListMessages")
