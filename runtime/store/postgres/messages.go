@@ -124,7 +124,9 @@ func (s *Store) AppendMessage(ctx context.Context, m store.Message) (store.Messa
 	}
 	tag, recipients, reason := decisionArgs(m.Decision)
 	if m.ReplyToID == "" {
-		return s.appendOne(ctx, m, tagged, tag, recipients, reason)
+		// The common case: one statement, sent with the concurrent ones (groupcommit.go).
+		args := []any{m.ID, m.ConversationID, m.TaskID, m.SenderID, m.Parts, tagged, tag, recipients, reason, m.CreatedAt, m.CreatedAt}
+		return s.appends.submit(&appendReq{ctx: ctx, m: m, args: args, done: make(chan result, 1)})
 	}
 	err := s.write(ctx, func(tx pgx.Tx) error {
 		var taskID protocol.TaskID
@@ -156,10 +158,10 @@ func (s *Store) AppendMessage(ctx context.Context, m store.Message) (store.Messa
 	return m, nil
 }
 
-// appendOne appends m, which has no reply target, with one statement (sqlAppendOne).
-func (s *Store) appendOne(ctx context.Context, m store.Message, tagged []string, tag string, recipients []string, reason any) (store.Message, error) {
-	err := s.pool.QueryRow(ctx, sqlAppendOne, m.ID, m.ConversationID, m.TaskID, m.SenderID, m.Parts,
-		tagged, tag, recipients, reason, m.CreatedAt, m.CreatedAt).Scan(&m.Seq, &m.TaskID)
+// appendOne appends m, which has no reply target, with one statement (sqlAppendOne and
+// its arguments args).
+func (s *Store) appendOne(ctx context.Context, m store.Message, args []any) (store.Message, error) {
+	err := s.pool.QueryRow(ctx, sqlAppendOne, args...).Scan(&m.Seq, &m.TaskID)
 	if noRows(err) {
 		err = s.whyNotAppended(ctx, m)
 	}

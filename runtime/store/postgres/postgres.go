@@ -61,7 +61,8 @@ type Options struct {
 
 // Store is a store.Store backed by a PostgreSQL database.
 type Store struct {
-	pool *pgxpool.Pool
+	pool    *pgxpool.Pool
+	appends *appender // the group commit of appends without a reply target
 }
 
 var _ store.Store = (*Store)(nil)
@@ -91,7 +92,9 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error)
 		pool.Close()
 		return nil, fmt.Errorf("postgres store: migrate: %w", err)
 	}
-	return &Store{pool: pool}, nil
+	s := &Store{pool: pool}
+	s.appends = newAppender(s)
+	return s, nil
 }
 
 // redact names the server and database of cfg without its credentials.
@@ -101,6 +104,7 @@ func redact(cfg *pgxpool.Config) string {
 
 // Close closes every connection of the pool, waiting for the ones in use to be released.
 func (s *Store) Close() error {
+	s.appends.close()
 	s.pool.Close()
 	return nil
 }

@@ -622,3 +622,70 @@ func TestCursorBounds(t *testing.T) {
 		t.Errorf("cursor time round trip = %v, %v", got, err)
 	}
 }
+
+// TestGroupCommitAcrossNodesAndFailures: two nodes append at once to four conversations,
+// each node walking them in the opposite order (their batches lock the conversations they
+// share), and every fifth append has an unknown sender. The failing appends fail alone,
+// with ErrNotFound; every other one is stored, and each conversation's seqs are exactly
+// 1..n.
+func TestGroupCommitAcrossNodesAndFailures(t *testing.T) {
+	schema := freshSchema(t)
+	nodes := []*Store{openStore(t, schema), openStore(t, schema)}
+	type conv struct {
+		agent protocol.AgentID
+		id    protocol.ConversationID
+	}
+	var convs []conv
+	for range 4 {
+		a, c := seed(t, nodes[0])
+		convs = append(convs, conv{a, c})
+	}
+	const writers, perWriter = 12, 20
+	var (
+		mu   sync.Mutex
+		seqs = map[protocol.ConversationID][]int64{}
+		wg   sync.WaitGroup
+	)
+	for n, s := range nodes {
+		for w := range writers {
+			wg.Go(func() {
+				for i := range perWriter {
+					k := (w + i) % len(convs)
+					if n == 1 {
+						k = len(convs) - 1 - k
+					}
+					m := message(convs[k].agent, convs[k].id, fmt.Sprintf("n%d-w%d-%d", n, w, i))
+					bad := i%5 == 4
+					if bad {
+						m.SenderID = newID[protocol.AgentID]()
+					}
+					got, err := s.AppendMessage(t.Context(), m)
+					switch {
+					case bad && !errors.Is(err, store.ErrNotFound):
+						t.Errorf("append with an unknown sender: %v, want ErrNotFound", err)
+					case !bad && err != nil:
+						t.Errorf("node %d writer %d append %d: %v", n, w, i, err)
+					case !bad:
+						mu.Lock()
+						seqs[got.ConversationID] = append(seqs[got.ConversationID], got.Seq)
+						mu.Unlock()
+					}
+				}
+			})
+		}
+	}
+	wg.Wait()
+	total := 0
+	for id, s := range seqs {
+		slices.Sort(s)
+		for i, v := range s {
+			if v != int64(i+1) {
+				t.Fatalf("conversation %s: seqs %v, want 1..%d without gaps", id, s, len(s))
+			}
+		}
+		total += len(s)
+	}
+	if want := len(nodes) * writers * perWriter * 4 / 5; total != want {
+		t.Fatalf("%d messages stored, want %d", total, want)
+	}
+}
