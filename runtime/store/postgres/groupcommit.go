@@ -5,11 +5,11 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"sync"
 	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/moltzap/moltzap-go/runtime/store"
+	"github.com/moltzap/moltzap-go/runtime/store/internal/batch"
 )
 
 // maxAppendBatch bounds the appends sent in one round trip.
@@ -42,42 +42,30 @@ type result struct {
 // order), so that two nodes' batches lock the conversations they share in the same order
 // and cannot deadlock.
 type appender struct {
-	s     *Store
-	queue chan *appendReq
-
-	mu     sync.RWMutex // guards closed against sends on queue
-	closed bool
-	exited chan struct{}
-
+	s       *Store
+	q       *batch.Queue[*appendReq]
 	pending atomic.Int64 // appends submitted and not yet answered
 }
 
 func newAppender(s *Store) *appender {
-	a := &appender{s: s, queue: make(chan *appendReq, maxAppendBatch), exited: make(chan struct{})}
-	go a.run()
+	a := &appender{s: s}
+	a.q = batch.New(maxAppendBatch, errStoreClosed, false, a.commit)
 	return a
 }
 
 // submit queues r and waits for its batch. An append that finds no other under way is
 // sent at once by its caller instead: a lone sender pays no hand-off to the committer.
 func (a *appender) submit(r *appendReq) (store.Message, error) {
-	a.mu.RLock()
-	if a.closed {
-		a.mu.RUnlock()
+	if a.q.Closed() {
 		return store.Message{}, errStoreClosed
 	}
 	defer a.pending.Add(-1)
 	if a.pending.Add(1) == 1 {
-		a.mu.RUnlock()
 		return a.s.appendOne(r.ctx, r.m, r.args)
 	}
-	select {
-	case a.queue <- r:
-	case <-r.ctx.Done():
-		a.mu.RUnlock()
-		return store.Message{}, r.ctx.Err()
+	if err := a.q.Enqueue(r.ctx, r); err != nil {
+		return store.Message{}, err
 	}
-	a.mu.RUnlock()
 	// Once queued, the outcome is awaited even if ctx ends: returning early would leave the
 	// caller not knowing whether its message was stored.
 	res := <-r.done
@@ -85,38 +73,7 @@ func (a *appender) submit(r *appendReq) (store.Message, error) {
 }
 
 // close stops accepting appends, lets the queued ones commit and waits for the committer.
-func (a *appender) close() {
-	a.mu.Lock()
-	if !a.closed {
-		a.closed = true
-		close(a.queue)
-	}
-	a.mu.Unlock()
-	<-a.exited
-}
-
-// run is the committer: it takes what is queued, up to maxAppendBatch, and commits it.
-func (a *appender) run() {
-	defer close(a.exited)
-	batch := make([]*appendReq, 0, maxAppendBatch)
-	for r := range a.queue {
-		batch = append(batch[:0], r)
-	drain:
-		for len(batch) < maxAppendBatch {
-			select {
-			case r, ok := <-a.queue:
-				if !ok {
-					break drain
-				}
-				batch = append(batch, r)
-			default:
-				break drain
-			}
-		}
-		a.commit(batch)
-		clear(batch)
-	}
-}
+func (a *appender) close() { a.q.Close() }
 
 // commit sends batch and answers every request.
 func (a *appender) commit(batch []*appendReq) {

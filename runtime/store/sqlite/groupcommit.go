@@ -4,10 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
-	"sync"
 
 	"github.com/moltzap/moltzap-go/runtime/store"
+	"github.com/moltzap/moltzap-go/runtime/store/internal/batch"
 )
 
 // maxAppendBatch bounds the appends committed in one transaction.
@@ -33,78 +32,34 @@ type appendReq struct {
 // Every caller is answered only after its batch committed: an acknowledged message is
 // durable (WAL, synchronous=NORMAL: it survives a process crash).
 type appender struct {
-	s     *Store
-	queue chan *appendReq
-
-	mu     sync.RWMutex // guards closed against sends on queue
-	closed bool
-	exited chan struct{}
+	s *Store
+	q *batch.Queue[*appendReq]
 
 	w appendTx // the committer's, reused from batch to batch
 }
 
+// newAppender starts the committer. It yields once before taking a batch: appends come
+// from concurrent requests a few microseconds apart, and the ones being prepared right now
+// then join the batch (measured: 1.2-1.4x messages/s with 8 or 32 concurrent senders) at
+// no cost to a lone append.
 func newAppender(s *Store) *appender {
-	a := &appender{s: s, queue: make(chan *appendReq, maxAppendBatch), exited: make(chan struct{})}
-	go a.run()
+	a := &appender{s: s}
+	a.q = batch.New(maxAppendBatch, errStoreClosed, true, a.commit)
 	return a
 }
 
 // submit queues r and waits for its batch to commit.
 func (a *appender) submit(r *appendReq) error {
-	a.mu.RLock()
-	if a.closed {
-		a.mu.RUnlock()
-		return errStoreClosed
+	if err := a.q.Enqueue(r.ctx, r); err != nil {
+		return err
 	}
-	select {
-	case a.queue <- r:
-	case <-r.ctx.Done():
-		a.mu.RUnlock()
-		return r.ctx.Err()
-	}
-	a.mu.RUnlock()
 	// Once queued, the outcome is awaited even if ctx ends: returning early would leave the
 	// caller not knowing whether its message was stored.
 	return <-r.done
 }
 
 // close stops accepting appends, lets the queued ones commit and waits for the committer.
-func (a *appender) close() {
-	a.mu.Lock()
-	if !a.closed {
-		a.closed = true
-		close(a.queue)
-	}
-	a.mu.Unlock()
-	<-a.exited
-}
-
-// run commits batches until the queue is closed and drained.
-func (a *appender) run() {
-	defer close(a.exited)
-	batch := make([]*appendReq, 0, maxAppendBatch)
-	for r := range a.queue {
-		batch = append(batch[:0], r)
-		// Appends come from concurrent requests that are a few microseconds apart: yielding
-		// once lets the ones being prepared right now join this batch (measured: 1.2-1.4x
-		// messages/s with 8 or 32 concurrent senders) at no cost to a lone append.
-		runtime.Gosched()
-	drain:
-		for len(batch) < maxAppendBatch {
-			select {
-			case r, ok := <-a.queue:
-				if !ok {
-					break drain
-				}
-				batch = append(batch, r)
-			default:
-				break drain
-			}
-		}
-		a.commit(batch)
-		clear(batch)
-	}
-}
+func (a *appender) close() { a.q.Close() }
 
 // commit writes one batch in one transaction and answers every request.
 func (a *appender) commit(batch []*appendReq) {
