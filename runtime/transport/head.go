@@ -35,19 +35,19 @@ func parseUpgrade(head []byte, path string) (req UpgradeRequest, key string, ok 
 		var dst *string
 		var bit int
 		switch {
-		case strings.EqualFold(name, "Host"):
+		case bytes.EqualFold(name, []byte("Host")):
 			dst, bit = &req.Host, 1
-		case strings.EqualFold(name, "Origin"):
+		case bytes.EqualFold(name, []byte("Origin")):
 			dst, bit = &req.Origin, 2
-		case strings.EqualFold(name, "Upgrade"):
+		case bytes.EqualFold(name, []byte("Upgrade")):
 			dst, bit = &upgrade, 4
-		case strings.EqualFold(name, "Connection"):
+		case bytes.EqualFold(name, []byte("Connection")):
 			dst, bit = &connection, 8
-		case strings.EqualFold(name, "Sec-WebSocket-Key"):
+		case bytes.EqualFold(name, []byte("Sec-WebSocket-Key")):
 			dst, bit = &key, 16
-		case strings.EqualFold(name, "Sec-WebSocket-Version"):
+		case bytes.EqualFold(name, []byte("Sec-WebSocket-Version")):
 			dst, bit = &version, 32
-		case strings.EqualFold(name, "Content-Length"), strings.EqualFold(name, "Transfer-Encoding"):
+		case bytes.EqualFold(name, []byte("Content-Length")), bytes.EqualFold(name, []byte("Transfer-Encoding")):
 			return req, "", false // a body: the HTTP server decides
 		default:
 			continue
@@ -56,7 +56,7 @@ func parseUpgrade(head []byte, path string) (req UpgradeRequest, key string, ok 
 			return req, "", false // repeated: the HTTP server decides
 		}
 		seen |= bit
-		*dst = value
+		*dst = string(value) // only the headers used become strings
 	}
 	ok = req.Host != "" &&
 		strings.EqualFold(upgrade, "websocket") &&
@@ -84,15 +84,15 @@ func requestLineIs(line []byte, path string) bool {
 // headerLine splits "Name: value" with a token name and the value's leading
 // and trailing blanks removed; a continuation line, a name that is not a
 // token or a control character in the value is not a header line here.
-func headerLine(line []byte) (name, value string, ok bool) {
+func headerLine(line []byte) (name, value []byte, ok bool) {
 	n, v, found := bytes.Cut(line, []byte(":"))
-	if !found || !isToken(string(n)) {
-		return "", "", false
+	if !found || !isToken(n) {
+		return nil, nil, false
 	}
 	for _, c := range v {
 		if (c < ' ' && c != '\t') || c == 0x7f {
-			return "", "", false
+			return nil, nil, false
 		}
 	}
-	return string(n), strings.Trim(string(v), " \t"), true
+	return n, bytes.Trim(v, " \t"), true
 }
